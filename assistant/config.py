@@ -1,0 +1,214 @@
+"""Load and validate the configuration.
+
+One YAML file, validated completely at start so a typo fails fast with the key,
+the value and what is allowed, instead of surfacing as an odd behaviour an hour
+later. The defaults here are the source of truth; the top-level ``config.yaml``
+repeats them with comments (a test keeps the two identical).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from platformdirs import user_config_path
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import ConfigError
+
+DEFAULT_CONFIG_ENV = "ASSISTANT_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AudioConfig(_Section):
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    device_rate: int | None = Field(default=None, ge=8000, le=192000)
+    channel: Literal["mix"] | int = "mix"
+    queue_seconds: float = Field(default=2.0, gt=0, le=30)
+    retry_seconds: float = Field(default=3.0, gt=0, le=60)
+
+
+class WakeConfig(_Section):
+    enabled: bool = True
+    models: list[str] = Field(default_factory=lambda: ["hey_jarvis"], min_length=1)
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    trigger_frames: int = Field(default=1, ge=1, le=20)
+    refractory_seconds: float = Field(default=2.0, ge=0, le=30)
+    buffer_seconds: float = Field(default=1.5, ge=0.5, le=10)
+
+
+class VadConfig(_Section):
+    aggressiveness: int = Field(default=2, ge=0, le=3)
+    frame_ms: Literal[10, 20, 30] = 30
+    start_ms: int = Field(default=90, ge=10, le=1000)
+    end_silence_ms: int = Field(default=700, ge=100, le=5000)
+    no_speech_timeout_seconds: float = Field(default=4.0, gt=0, le=60)
+    max_command_seconds: float = Field(default=10.0, gt=0, le=120)
+    pre_roll_ms: int = Field(default=300, ge=0, le=2000)
+
+
+class AsrConfig(_Section):
+    engine: Literal["vosk", "whisper"] = "vosk"
+    model: str = "vosk-model-small-en-us-0.15"
+    grammar: bool = True
+    auto_download: bool = False
+    beam_size: int = Field(default=1, ge=1, le=10)
+    compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
+
+
+class IntentsConfig(_Section):
+    paths: list[str] = Field(default_factory=list)
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    fuzzy_threshold: float = Field(default=0.75, ge=0, le=1)
+    handler_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+
+
+class TtsConfig(_Section):
+    engine: Literal["pyttsx3", "piper", "none"] = "pyttsx3"
+    voice: str | None = None
+    rate: int = Field(default=175, ge=50, le=500)
+    volume: float = Field(default=1.0, ge=0, le=1)
+    piper_model: str | None = None
+
+
+class FeedbackConfig(_Section):
+    chimes: bool = True
+    barge_in: bool = True
+    echo_tail_seconds: float = Field(default=0.3, ge=0, le=5)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    token: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    max_connections: int = Field(default=32, ge=1, le=10000)
+    max_message_bytes: int = Field(default=1_048_576, ge=1024)
+    idle_timeout_seconds: float = Field(default=60.0, gt=0)
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class Config(_Section):
+    audio: AudioConfig = Field(default_factory=AudioConfig)
+    wake: WakeConfig = Field(default_factory=WakeConfig)
+    vad: VadConfig = Field(default_factory=VadConfig)
+    asr: AsrConfig = Field(default_factory=AsrConfig)
+    intents: IntentsConfig = Field(default_factory=IntentsConfig)
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tts: TtsConfig = Field(default_factory=TtsConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+
+def default_config_path() -> Path | None:
+    """Where ``assistant`` looks when ``--config`` is not given: env, ./config.yaml, the user config dir."""
+    env = os.environ.get(DEFAULT_CONFIG_ENV)
+    candidates = [Path(env)] if env else []
+    candidates += [Path("config.yaml"), user_config_path("assistant") / "config.yaml"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read ``path`` (or the default location), apply dotted-key ``overrides`` and validate.
+
+    Raises :class:`ConfigError` naming the file, the key, the value and what is allowed.
+    """
+    source = Path(path) if path is not None else default_config_path()
+    data: dict[str, Any] = {}
+    if source is not None:
+        data = _read_yaml(source)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value)
+    where = str(source) if source is not None else "built-in defaults"
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data, where)) from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``wake.threshold=0.6`` → ("wake.threshold", 0.6); the value is parsed as a YAML scalar."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set expects KEY=VALUE (for example wake.threshold=0.6), got {text!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}: the value {raw!r} is not valid YAML: {exc}") from None
+    return key.strip(), value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (audio:, wake:, ...)")
+    return data
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    node = data
+    *parents, leaf = key.split(".")
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[leaf] = value
+
+
+def _describe(exc: ValidationError, data: dict[str, Any], where: str) -> str:
+    lines = [f"invalid configuration ({where}):"]
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        key = ".".join(loc)
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(loc[:-1]))
+            lines.append(f"  unknown key '{key}'; allowed here: {allowed}")
+        else:
+            value = _lookup(data, err["loc"])
+            lines.append(f"  {key} = {value!r}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(parent: list[str]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in parent:
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up the assistant on Debian/Ubuntu/Raspberry Pi OS (64-bit): system packages, then a
+# virtualenv in .venv with the assistant installed. Safe to run again.
+#   ./scripts/setup.sh          what `assistant run` needs
+#   ./scripts/setup.sh --test   plus what the test suite needs (PulseAudio, Chromium, test models)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+[[ "${1:-}" == "--test" ]] && want_tests=1
+
+packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 espeak-ng libespeak-ng1 pulseaudio-utils alsa-utils playerctl ffmpeg)
+if (( want_tests )); then
+  packages+=(pulseaudio chromium)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "setup: installing system packages: ${missing[*]}"
+  sudo_cmd=()
+  (( EUID == 0 )) || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+extras="all"
+(( want_tests )) && extras="all,test"
+echo "setup: installing the assistant with extras [$extras] into .venv"
+.venv/bin/python -m pip install -q -e ".[$extras]"
+echo "setup: done. Run: .venv/bin/assistant --help"
