@@ -1,0 +1,18 @@
+"""What the loaded intents can say, handed from the intent engine to the recognizers.
+
+A small recognizer model recognises commands far better when it is told the
+words and phrases to expect (vosk grammar, whisper hotwords/prompt). The intent
+engine builds this from its templates; the recognizers only read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: tuple[str, ...]
+    """Every word a template can produce, lowercase, numbers spelled out as a recognizer writes them."""
+    phrases: tuple[str, ...]
+    """Example sentences: all of them when the templates expand to few, a representative sample otherwise."""
