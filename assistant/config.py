@@ -56,11 +56,12 @@ class VadConfig(_Section):
 
 class AsrConfig(_Section):
     engine: Literal["vosk", "whisper"] = "vosk"
-    model: str = "vosk-model-small-en-us-0.15"
+    model: str | None = None
     grammar: bool = True
     auto_download: bool = False
     beam_size: int = Field(default=1, ge=1, le=10)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
+    model_url: str = "https://alphacephei.com/vosk/models/"
 
 
 class IntentsConfig(_Section):

@@ -1,0 +1,68 @@
+"""The recognizer stage: what every speech-recognition backend provides.
+
+Two levels, because models are big and utterances are many: an
+:class:`AsrEngine` holds the loaded model once per process and is shared by
+every pipeline (the server runs one pipeline per connection); each pipeline
+asks it for its own :class:`Recognizer`, which carries the per-utterance
+decoding state and is used from that pipeline's worker thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant.vocabulary import Vocabulary
+
+
+@dataclass
+class Word:
+    word: str
+    start: float
+    """Seconds from the first sample fed to the recognizer for this utterance."""
+    end: float
+    confidence: float | None
+
+    def to_dict(self, offset: float = 0.0) -> dict[str, Any]:
+        """The event/JSON shape; ``offset`` moves the times onto the stream's clock."""
+        conf = None if self.confidence is None else round(float(self.confidence), 3)
+        return {"word": self.word, "start": round(float(self.start) + offset, 3), "end": round(float(self.end) + offset, 3), "confidence": conf}
+
+
+@dataclass
+class Transcription:
+    text: str
+    """Lowercase words without punctuation, numbers spelled out; "" when nothing (in grammar) was said."""
+    confidence: float | None
+    """0..1 from the backend's word/segment scores; None when the backend gives none."""
+    words: list[Word] = field(default_factory=list)
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """Decodes one utterance at a time; reusable: ``start`` resets the per-utterance state."""
+
+    def start(self) -> None:
+        """Begin an utterance (drops whatever an unfinished previous one left)."""
+        ...
+
+    def feed(self, audio: np.ndarray) -> str | None:
+        """16 kHz mono int16 audio; returns the partial transcript when it changed (streaming backends), else None."""
+        ...
+
+    def finish(self) -> Transcription:
+        """The utterance ended: the final transcript."""
+        ...
+
+
+@runtime_checkable
+class AsrEngine(Protocol):
+    """A loaded model, shared by every pipeline in the process."""
+
+    name: str
+
+    def recognizer(self, vocabulary: Vocabulary | None = None) -> Recognizer:
+        """A new recognizer, biased to (or, for a grammar, restricted to) ``vocabulary``. Thread-safe."""
+        ...

@@ -1,0 +1,161 @@
+"""vosk (Kaldi) streaming recognition: partial results while the user speaks.
+
+One ``vosk.Model`` per process serves every pipeline: each pipeline gets its
+own ``KaldiRecognizer`` (the decoder state), optionally compiled with the
+grammar of the loaded intents. The recognizer is kept across utterances:
+compiling a grammar costs more than an utterance's worth of decoding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.asr.base import Transcription, Word
+from assistant.asr.grammar import UNKNOWN_TOKENS, Grammar, build_grammar
+from assistant.audio.convert import SAMPLE_RATE
+from assistant.errors import ModelError
+from assistant.vocabulary import Vocabulary
+
+_log = logging.getLogger(__name__)
+
+
+def is_vosk_model(path: Path) -> bool:
+    """vosk's two layouts: ``am/final.mdl`` (current models) or ``final.mdl`` at the top (old ones)."""
+    return (path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file()
+
+
+def _vosk():
+    try:
+        import vosk
+    except ImportError:
+        raise ModelError("the vosk recognizer is missing: pip install vosk") from None
+    vosk.SetLogLevel(-1)  # Kaldi logs every grammar and decoder setting to stderr otherwise
+    return vosk
+
+
+class VoskEngine:
+    name = "vosk"
+
+    def __init__(self, model_path: Path | str, *, grammar: bool = True) -> None:
+        path = Path(model_path)
+        if not is_vosk_model(path):
+            raise ModelError(_not_a_model(path))
+        vosk = _vosk()
+        try:
+            self._model = vosk.Model(str(path))
+        except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
+            raise ModelError(f"{path}: vosk cannot load this model ({exc}); is the download complete?") from None
+        self.path = path
+        self.use_grammar = grammar
+        self.supports_grammar = (path / "graph" / "HCLr.fst").is_file() or (path / "HCLr.fst").is_file()
+        if grammar and not self.supports_grammar:
+            _log.warning("%s has a static decoding graph: it cannot be restricted to the intents' grammar; using open vocabulary", path)
+        self.unknown = next((t for t in UNKNOWN_TOKENS if self.knows(t)), None)
+        self._grammars: dict[Vocabulary, Grammar] = {}
+        self._lock = threading.Lock()
+
+    def knows(self, word: str) -> bool:
+        return self._model.vosk_model_find_word(word) >= 0
+
+    def grammar_for(self, vocabulary: Vocabulary) -> Grammar:
+        """Built once per vocabulary and shared: every pipeline of a server uses the same intents."""
+        with self._lock:
+            grammar = self._grammars.get(vocabulary)
+            if grammar is None:
+                grammar = build_grammar(vocabulary, self.knows, self.unknown)
+                self._grammars[vocabulary] = grammar
+            return grammar
+
+    def recognizer(self, vocabulary: Vocabulary | None = None) -> VoskRecognizer:
+        grammar = None
+        if vocabulary is not None and self.use_grammar and self.supports_grammar:
+            grammar = self.grammar_for(vocabulary)
+        return VoskRecognizer(self._model, grammar, self.unknown)
+
+
+class VoskRecognizer:
+    def __init__(self, model: Any, grammar: Grammar | None, unknown: str | None) -> None:
+        vosk = _vosk()
+        if grammar is not None and len(grammar.phrases) > (1 if grammar.unknown else 0):
+            self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE, grammar.to_json())
+        else:
+            self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE)
+            grammar = None
+        self._rec.SetWords(True)
+        self.grammar = grammar
+        self._unknown = unknown
+        self._fed = 0  # vosk's word times count every sample the recognizer has ever seen
+        self._origin = 0
+        self._segments: list[dict[str, Any]] = []
+        self._partial = ""
+        self._open = False
+
+    def start(self) -> None:
+        if self._open:
+            # FinalResult puts vosk in its "finalized" state: the next feed rebuilds the feature
+            # pipeline. (Reset() would keep the old features and leak them into this utterance.)
+            self._rec.FinalResult()
+        self._origin = self._fed
+        self._segments = []
+        self._partial = ""
+        self._open = False
+
+    def feed(self, audio: np.ndarray) -> str | None:
+        if audio.dtype != np.int16:
+            raise TypeError(f"recognizers take int16 audio, got {audio.dtype}")
+        if not len(audio):
+            return None
+        self._open = True
+        self._fed += len(audio)
+        if self._rec.AcceptWaveform(np.ascontiguousarray(audio).tobytes()):
+            # vosk's own endpointer closed a segment at a pause; the utterance goes on (our VAD decides)
+            self._segments.append(json.loads(self._rec.Result()))
+            current = ""
+        else:
+            current = json.loads(self._rec.PartialResult()).get("partial", "")
+        words = [w for r in self._segments for w in r.get("text", "").split()] + current.split()
+        text = " ".join(w for w in words if w != self._unknown)
+        if text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def finish(self) -> Transcription:
+        results = [*self._segments, json.loads(self._rec.FinalResult())]
+        self._segments = []
+        self._open = False
+        offset = self._origin / SAMPLE_RATE
+        decoded = [
+            Word(word=w["word"], start=w["start"] - offset, end=w["end"] - offset, confidence=float(w.get("conf", 1.0)))
+            for r in results
+            for w in r.get("result", [])
+        ]
+        return self._judge(decoded)
+
+    def _judge(self, decoded: list[Word]) -> Transcription:
+        """Drop unknown-word tokens, reject sentences outside the grammar, score the rest."""
+        if not decoded:
+            return Transcription(text="", confidence=None, words=[])
+        words = [w for w in decoded if w.word != self._unknown]
+        if self.grammar is not None and not self.grammar.accepts([w.word for w in words]):
+            _log.info("rejected out-of-grammar speech (heard %r)", " ".join(w.word for w in decoded))
+            return Transcription(text="", confidence=0.0, words=[])
+        # unknown tokens count as zero: "[unk] [unk] lights on" is not a confident "lights on"
+        confidence = sum(w.confidence or 0.0 for w in words) / len(decoded)
+        return Transcription(text=" ".join(w.word for w in words), confidence=round(confidence, 4), words=words)
+
+
+def _not_a_model(path: Path) -> str:
+    if not path.exists():
+        return f"{path} does not exist: set asr.model to a model name from `assistant models list` or to a vosk model directory"
+    if path.is_dir():
+        nested = [p for p in path.iterdir() if p.is_dir() and is_vosk_model(p)]
+        if len(nested) == 1:
+            return f"{path} is not a vosk model, but {nested[0]} is: use that directory"
+    return f"{path} is not a vosk model (a vosk model directory has am/final.mdl, conf/ and graph/)"

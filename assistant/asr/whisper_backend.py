@@ -1,0 +1,115 @@
+"""faster-whisper (CTranslate2) recognition: one final transcript at the end of speech.
+
+Whisper decodes a whole utterance at once, so ``feed`` only buffers and
+``finish`` runs the model; there are no partials. int8 weights on CPU (the
+fastest choice on a Raspberry Pi and on desktops without a GPU). The intents'
+vocabulary goes in as hotwords, the decoder's "previous text": it steers
+spelling ("americano", not "Americana") without restricting what can be said.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from assistant.asr.base import Transcription, Word
+from assistant.asr.normalize import spoken_form
+from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
+from assistant.errors import ModelError
+from assistant.vocabulary import Vocabulary
+
+_log = logging.getLogger(__name__)
+
+HOTWORDS_CHARS = 600
+"""About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding."""
+
+MIN_SECONDS = 0.1
+"""Less audio than this is no utterance; whisper would hallucinate on it."""
+
+
+def is_whisper_model(path: Path) -> bool:
+    return (path / "model.bin").is_file() and (path / "config.json").is_file()
+
+
+class WhisperEngine:
+    name = "whisper"
+
+    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 1, cpu_threads: int = 0) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise ModelError("faster-whisper is not installed: pip install 'assistant[whisper]'") from None
+        path = Path(model)
+        if path.is_dir() and not is_whisper_model(path):
+            raise ModelError(f"{path} is not a faster-whisper model (expected model.bin and config.json, a CTranslate2 conversion)")
+        try:
+            # one worker: concurrent pipelines queue on the model instead of each holding a copy
+            self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=1)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"cannot load the whisper model {model}: {exc}") from None
+        self.model = str(model)
+        self.beam_size = beam_size
+        self.language = "en" if not self._model.model.is_multilingual else None
+
+    def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
+        return WhisperRecognizer(self, hotwords(vocabulary) if vocabulary is not None else None)
+
+    def transcribe(self, samples: np.ndarray, hotwords: str | None) -> Transcription:
+        if len(samples) < MIN_SECONDS * SAMPLE_RATE:
+            return Transcription(text="", confidence=None, words=[])
+        audio = samples.astype(np.float32) / INT16_SCALE
+        segments, _info = self._model.transcribe(
+            audio,
+            language=self.language,
+            beam_size=self.beam_size,
+            hotwords=hotwords,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,  # our endpointer already cut the utterance
+        )
+        words: list[Word] = []
+        probabilities: list[float] = []
+        for segment in segments:
+            for w in segment.words or []:
+                probabilities.append(w.probability)
+                # "12-ounce" becomes two spoken words sharing the original timing
+                words.extend(Word(word=token, start=w.start, end=w.end, confidence=w.probability) for token in spoken_form(w.word).split())
+        if not words:
+            return Transcription(text="", confidence=None, words=[])
+        confidence = sum(probabilities) / len(probabilities)
+        return Transcription(text=" ".join(w.word for w in words), confidence=round(confidence, 4), words=words)
+
+
+class WhisperRecognizer:
+    def __init__(self, engine: WhisperEngine, hotwords: str | None) -> None:
+        self._engine = engine
+        self.hotwords = hotwords
+        self._chunks: list[np.ndarray] = []
+
+    def start(self) -> None:
+        self._chunks = []
+
+    def feed(self, audio: np.ndarray) -> str | None:
+        if audio.dtype != np.int16:
+            raise TypeError(f"recognizers take int16 audio, got {audio.dtype}")
+        self._chunks.append(audio.copy())
+        return None
+
+    def finish(self) -> Transcription:
+        samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        self._chunks = []
+        return self._engine.transcribe(samples, self.hotwords)
+
+
+def hotwords(vocabulary: Vocabulary) -> str | None:
+    """The vocabulary as a prompt: every distinct word once, in a stable order, within whisper's budget."""
+    words = list(dict.fromkeys(w for phrase in vocabulary.phrases for w in phrase.split()))
+    words += [w for w in dict.fromkeys(vocabulary.words) if w not in set(words)]
+    text = ""
+    for word in words:
+        if len(text) + len(word) + 2 > HOTWORDS_CHARS:
+            break
+        text = f"{text}, {word}" if text else word
+    return text or None
