@@ -35,12 +35,14 @@ def load_engine(config: Config, *, vocabulary_hint: Vocabulary | None = None, st
     key = (asr.engine, str(path.resolve()), asr.grammar, asr.compute_type, asr.beam_size)
     with _lock:
         engine = _engines.get(key)
+        built = engine is None
         if engine is None:
             began = time.perf_counter()
             engine = _build(config, path)
             _engines[key] = engine
             _log.info("loaded %s model %s in %.2f s", asr.engine, path, time.perf_counter() - began)
-    _warm(engine, vocabulary_hint)
+    if built or vocabulary_hint is not None:
+        _warm(engine, vocabulary_hint)
     return engine
 
 

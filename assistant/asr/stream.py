@@ -44,7 +44,10 @@ class CommandRecognizer:
 
         Returns True when that buffered audio already held a whole command.
         """
-        self.endpointer.start(position)
+        # The endpointer counts from 0 and we move its times onto the stream: started at another
+        # position, assistant.vad (as of this writing) looks up its pre-roll history at stream
+        # positions in a ring that counts from 0, and hands over no pre-roll at all.
+        self.endpointer.start(0)
         self.active = True
         self.last = None
         self._start = position
@@ -66,12 +69,16 @@ class CommandRecognizer:
 
     def _handle(self, out: VadOutput) -> bool:
         for event in out.events:
+            if hasattr(event, "audio_t"):
+                event.audio_t = round(event.audio_t + self._start / SAMPLE_RATE, 4)
+        for event in out.events:
             if isinstance(event, SpeechStart):
                 self.emitter.emit(event)
                 self.recognizer.start()
                 self._origin = self._audio_origin(out)
-        for audio in out.audio:
-            partial = self.recognizer.feed(audio)
+        if out.audio:
+            # one call per chunk, not per 30 ms VAD frame: a partial result costs a best-path search
+            partial = self.recognizer.feed(np.concatenate(out.audio) if len(out.audio) > 1 else out.audio[0])
             if partial is not None:
                 self.emitter.emit(Partial(text=partial))
         for event in out.events:
