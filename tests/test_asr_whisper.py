@@ -31,14 +31,13 @@ COMMANDS = (
 )
 
 WER_BOUND = 0.03
-"""Measured on this machine with the vocabulary as hotwords: 1.2 % on these 31 clips (4 errors in 335 reference
-words), 1.0 % on all 62 (bench/bench_asr.py); 4.5 % on all 62 without the vocabulary. int8 CTranslate2 results can
-differ a little between CPUs (other SIMD kernels), so the bound is about 2.5x the measurement, and still below what
-the model reaches without the vocabulary: a change that loses the hotwords fails here."""
+"""Measured on this machine with the vocabulary as hotwords: 0.9 % (6 errors in 688 reference words); 4.5 %
+without the vocabulary. int8 CTranslate2 results can differ a little between CPUs (other SIMD kernels), so the
+bound allows about 3x the measurement, and it stays below what the model reaches without the vocabulary: a change
+that loses the hotwords fails here."""
 
 SLOT_RECALL_BOUND = 0.93
-"""Share of labelled slot values found word for word in the transcript: measured 0.964 here with hotwords
-(0.887 on all 62 clips without)."""
+"""Share of labelled slot values found word for word in the transcript: measured 0.972 with hotwords, 0.887 without."""
 
 
 def tiny_en_path() -> str:
@@ -66,16 +65,15 @@ def test_spoken_commands_come_out_in_spoken_form(engine, synth):
         result = transcribe(recognizer, np.concatenate([silence(0.3), synth(spoken), silence(0.3)]))
         assert result.text == expected  # "5" and "20%" come back as words, like vosk writes them
         assert 0.3 < result.confidence <= 1.0
-        assert [w.word for w in result.words] == expected.split()
-        assert all(0.0 <= w.start <= w.end <= len(synth(spoken)) / 16000 + 0.6 for w in result.words)
+        assert result.words == []  # no word timings from whisper: they would double its latency
 
 
 def test_real_coffee_orders_word_error_rate(engine):
-    """Every other one of the 62 real recordings (all of them take 45 s: bench/bench_asr.py runs those); the
-    reference is the label-consistent grammar sentence closest to the transcript (tests/asr_coffee.py says why)."""
+    """All 62 real recordings; the reference is the label-consistent grammar sentence closest to the transcript
+    (tests/asr_coffee.py says why the labels allow no more)."""
     recognizer = engine.recognizer(asr_coffee.vocabulary())
     errors = words = found = slots = 0
-    for clip in asr_coffee.clips()[::2]:
+    for clip in asr_coffee.clips():
         text = transcribe(recognizer, read(clip.path)).text
         reference = asr_coffee.closest_reference(text, clip.slots)
         errors += asr_coffee.word_errors(text, reference)
@@ -127,4 +125,4 @@ def test_transcribe_command_with_whisper(tmp_path):
     assert [e["type"] for e in events if e["type"] != "audio_stats"] == ["speech_start", "speech_end", "transcript"]
     transcript = events[2]
     assert transcript["text"] == "what time is it"
-    assert events[0]["audio_t"] - 0.4 <= transcript["words"][0]["start"] <= transcript["words"][-1]["end"] <= events[1]["audio_t"] + 0.4
+    assert events[0]["t"] <= events[1]["t"] <= transcript["t"]

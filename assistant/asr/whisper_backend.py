@@ -1,7 +1,8 @@
 """faster-whisper (CTranslate2) recognition: one final transcript at the end of speech.
 
 Whisper decodes a whole utterance at once, so ``feed`` only buffers and
-``finish`` runs the model; there are no partials. int8 weights on CPU (the
+``finish`` runs the model; there are no partials and no word timings (see
+``transcribe``). int8 weights on CPU (the
 fastest choice on a Raspberry Pi and on desktops without a GPU). The intents'
 vocabulary goes in as hotwords, the decoder's "previous text": it steers
 spelling ("americano", not "Americana") without restricting what can be said.
@@ -10,11 +11,12 @@ spelling ("americano", not "Americana") without restricting what can be said.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
 
-from assistant.asr.base import Transcription, Word
+from assistant.asr.base import Transcription
 from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
@@ -65,21 +67,21 @@ class WhisperEngine:
             language=self.language,
             beam_size=self.beam_size,
             hotwords=hotwords,
-            word_timestamps=True,
+            # word timings re-run the decoder over prompt + text for alignment: with the hotwords
+            # that measured 2.2x the time of the transcription itself, so whisper gives none
+            word_timestamps=False,
             condition_on_previous_text=False,
             vad_filter=False,  # our endpointer already cut the utterance
         )
-        words: list[Word] = []
-        probabilities: list[float] = []
+        texts: list[str] = []
+        scores: list[float] = []
         for segment in segments:
-            for w in segment.words or []:
-                probabilities.append(w.probability)
-                # "12-ounce" becomes two spoken words sharing the original timing
-                words.extend(Word(word=token, start=w.start, end=w.end, confidence=w.probability) for token in spoken_form(w.word).split())
-        if not words:
+            texts.append(segment.text)
+            scores.append(math.exp(segment.avg_logprob))  # mean token probability (geometric)
+        text = spoken_form(" ".join(texts))
+        if not text:
             return Transcription(text="", confidence=None, words=[])
-        confidence = sum(probabilities) / len(probabilities)
-        return Transcription(text=" ".join(w.word for w in words), confidence=round(confidence, 4), words=words)
+        return Transcription(text=text, confidence=round(sum(scores) / len(scores), 4), words=[])
 
 
 class WhisperRecognizer:
