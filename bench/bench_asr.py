@@ -42,7 +42,7 @@ from assistant.asr.stream import transcribe_stream
 from assistant.asr.vosk_backend import VoskEngine
 from assistant.asr.whisper_backend import WhisperEngine
 from assistant.audio.file import FileSource
-from assistant.events import EventEmitter
+from assistant.events import Event, EventEmitter
 from assistant.vad import Endpointer
 from assistant.vocabulary import Vocabulary
 from tests import asr_coffee
@@ -62,33 +62,26 @@ def load(factory) -> tuple[object, float, float]:
     return engine, seconds, rss_mb() - before
 
 
-def run(engine, vocabulary: Vocabulary | None, clips: list[asr_coffee.Clip], audio: dict[Path, list[np.ndarray]]) -> dict:
+def run(engine, vocabulary: Vocabulary | None, clips: list[asr_coffee.Clip], audio: dict[Path, list[np.ndarray]]) -> tuple[dict, list[str]]:
     recognizer = engine.recognizer(vocabulary)
     latencies: list[float] = []
     texts: list[str] = []
     processing = duration = 0.0
+    ended: list[float] = []
+
+    def timing(event: Event) -> None:
+        """speech_end → transcript, from the events' own clock, as a log reader would measure it."""
+        if event.type == "speech_end":
+            ended.append(event.t)
+        elif event.type == "transcript":
+            latencies.append(event.t - ended.pop())
+
     for clip in clips:
-        chunks = audio[clip.path]
-        commands = CommandRecognizer(Endpointer(no_speech_timeout=None), recognizer, EventEmitter())
-        finishes: list[float] = []
+        commands = CommandRecognizer(Endpointer(no_speech_timeout=None), recognizer, EventEmitter([timing]))
         began = time.perf_counter()
-        position = 0
-        results = []
-        for chunk in chunks:  # transcribe_stream, with the finish time of each command recorded
-            if not commands.active:
-                commands.begin(position)
-            if commands.feed(chunk) and commands.last is not None:
-                results.append(commands.last)
-                finishes.append(commands.last_finish_seconds)
-            position += len(chunk)
-        if commands.active:
-            commands.finish()
-            if commands.last is not None:
-                results.append(commands.last)
-                finishes.append(commands.last_finish_seconds)
+        results = transcribe_stream(audio[clip.path], commands)
         processing += time.perf_counter() - began
-        duration += position / 16000
-        latencies.extend(finishes)
+        duration += sum(len(c) for c in audio[clip.path]) / 16000
         texts.append(" ".join(r.text for r in results if r.text))
     row = {
         "rtf": round(processing / duration, 4),

@@ -58,7 +58,7 @@ class Server:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 wanted = self.headers.get("Range")
                 server.requests.append(wanted)
                 if server.status != 200:

@@ -23,6 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from assistant.vocabulary import Vocabulary
 
@@ -52,7 +53,7 @@ class Grammar:
         if not words:
             return True
         path = (_START, *words, _END)
-        return all(pair in self.pairs for pair in zip(path, path[1:]))
+        return all(pair in self.pairs for pair in pairwise(path))
 
 
 def build_grammar(vocabulary: Vocabulary, knows: Callable[[str], bool], unknown: str | None) -> Grammar:
@@ -60,10 +61,10 @@ def build_grammar(vocabulary: Vocabulary, knows: Callable[[str], bool], unknown:
     missing: set[str] = set()
     runs: list[tuple[str, ...]] = []
     for phrase in vocabulary.phrases:
-        runs.extend(_known_runs(phrase.lower().split(), knows, missing))
+        runs.extend(_known_runs(phrase.split(), knows, missing))
     covered = {w for run in runs for w in run}
     singles = []
-    for word in dict.fromkeys(w.lower() for w in vocabulary.words):
+    for word in dict.fromkeys(vocabulary.words):
         if word in covered:
             continue
         if knows(word):
@@ -100,4 +101,4 @@ def _known_runs(words: list[str], knows: Callable[[str], bool], missing: set[str
 def _pairs(runs: Iterable[tuple[str, ...]]) -> Iterable[tuple[str, str]]:
     for run in runs:
         path = (_START, *run, _END)
-        yield from zip(path, path[1:])
+        yield from pairwise(path)

@@ -11,8 +11,6 @@ at once without one) and :meth:`feed` with every chunk until it returns True;
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,8 +19,6 @@ from assistant.asr.base import Recognizer, Transcription
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.events import EventEmitter, Partial, SpeechEnd, SpeechStart, Transcript
 from assistant.vad import Endpointer, VadOutput
-
-_log = logging.getLogger(__name__)
 
 
 class CommandRecognizer:
@@ -33,8 +29,6 @@ class CommandRecognizer:
         self.active = False
         self.last: Transcription | None = None
         """The final transcript of the most recent command (None after a no-speech timeout)."""
-        self.last_finish_seconds = 0.0
-        """Wall time the recognizer took to produce that final transcript after the speech ended."""
         self._start = 0
         self._vad_fed = 0
         self._origin = 0.0
@@ -85,9 +79,7 @@ class CommandRecognizer:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
         if any(isinstance(e, SpeechEnd) for e in out.events):
-            began = time.perf_counter()
             self.last = self.recognizer.finish()
-            self.last_finish_seconds = time.perf_counter() - began
             self.emitter.emit(_transcript_event(self.last, self._origin))
         if out.done:
             self.active = False
