@@ -284,3 +284,11 @@ def test_auto_download_offline_exits_2_with_a_clear_message(tmp_path):
     assert done.returncode == 2
     assert "Are you offline?" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
+
+
+def test_whisper_pull_offline_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # what an offline machine looks like to the Hugging Face client
+    store = ModelStore(tmp_path / "models", progress=False)
+    with pytest.raises(ModelError, match="cannot download the whisper model medium.en .*Are you offline"):
+        store.pull("medium.en")  # not in the catalog, but a name faster-whisper knows
+    assert list((tmp_path / "models").iterdir()) == []

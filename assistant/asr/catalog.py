@@ -38,6 +38,8 @@ class CatalogEntry:
 
     @property
     def size_text(self) -> str:
+        if not self.size:
+            return "?"
         approx = "" if self.sha256 else "~"
         return f"{approx}{self.size / 1_048_576:.0f} MB"
 

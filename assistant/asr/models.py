@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class ModelStore:
         self.progress = progress
 
     def entry(self, name: str) -> CatalogEntry:
-        found = find(name, self.catalog)
+        found = self._find(name)
         if found is None:
             known = ", ".join(e.name for e in self.catalog)
             raise ModelError(f"unknown model {name!r}; known models: {known} (or set asr.model to a model directory)")
@@ -92,7 +93,7 @@ class ModelStore:
         spec = spec or DEFAULT_MODEL[engine]
         if _looks_like_path(spec):
             return _check_model_dir(engine, Path(spec).expanduser())
-        entry = find(spec, self.catalog)
+        entry = self._find(spec)
         if entry is None:
             names = ", ".join(e.name for e in self.catalog if e.engine == engine)
             raise ModelError(f"unknown {engine} model {spec!r}: use one of {names}, or a path to a model directory")
@@ -112,6 +113,13 @@ class ModelStore:
             "or set asr.auto_download: true to fetch missing models at start."
         )
 
+    def _find(self, name: str) -> CatalogEntry | None:
+        """A catalog entry, or any other model name faster-whisper knows (medium.en, large-v3, ...)."""
+        found = find(name, self.catalog)
+        if found is None and name in _whisper_names():
+            found = CatalogEntry(name, "whisper", "?", 0, description="a faster-whisper model")
+        return found
+
     def _pull_whisper(self, entry: CatalogEntry, target: Path) -> Path:
         try:
             from faster_whisper.utils import download_model
@@ -121,7 +129,9 @@ class ModelStore:
         try:
             _log.warning("downloading whisper model %s from the Hugging Face Hub (no progress is shown)", entry.name)
             try:
-                download_model(entry.name, output_dir=str(staging / entry.name))
+                with warnings.catch_warnings():  # faster-whisper passes an argument huggingface_hub deprecated
+                    warnings.simplefilter("ignore", UserWarning)
+                    download_model(entry.name, output_dir=str(staging / entry.name))
             except Exception as exc:  # huggingface_hub raises many unrelated types for "offline"
                 raise ModelError(
                     f"cannot download the whisper model {entry.name} ({type(exc).__name__}: {exc}). Are you offline? "
@@ -169,6 +179,14 @@ def _move_into_place(source: Path, target: Path, is_model: Callable[[Path], bool
     if target.exists():  # --force: the old model goes into staging and is deleted with it
         target.rename(staging / (".previous-" + target.name))
     source.rename(target)  # atomic within one file system
+
+
+def _whisper_names() -> list[str]:
+    try:
+        from faster_whisper.utils import available_models
+    except ImportError:
+        return []
+    return available_models()
 
 
 def _hub_cache(name: str) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from assistant.config import Config
 
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     store = ModelStore(base_url=config.asr.model_url)
     if args.action == "pull":
+        entry = store.entry(args.name)
+        if args.force or not store.is_installed(entry):
+            print(f"downloading {entry.name} ({entry.size_text}) into {store.root}", file=sys.stderr, flush=True)
         path = store.pull(args.name, force=args.force)
         print(path)
         return 0
