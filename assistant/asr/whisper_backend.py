@@ -2,16 +2,16 @@
 
 Whisper decodes a whole utterance at once, so ``feed`` only buffers and
 ``finish`` runs the model; there are no partials and no word timings (see
-``transcribe``). int8 weights on CPU (the
-fastest choice on a Raspberry Pi and on desktops without a GPU). The intents'
-vocabulary goes in as hotwords, the decoder's "previous text": it steers
-spelling ("americano", not "Americana") without restricting what can be said.
+``transcribe``). int8 weights on CPU: the fastest choice on a Raspberry Pi and
+on desktops without a GPU. The intents' vocabulary goes in as hotwords, the
+decoder's "previous text": it steers spelling without restricting what can be
+said (coffee-dev, tiny.en: 4.5 % word errors without, 0.9 % with).
 """
 
 from __future__ import annotations
 
-import logging
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,6 @@ from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
 from assistant.vocabulary import Vocabulary
-
-_log = logging.getLogger(__name__)
 
 HOTWORDS_CHARS = 600
 """About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding."""
@@ -38,7 +36,7 @@ def is_whisper_model(path: Path) -> bool:
 class WhisperEngine:
     name = "whisper"
 
-    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 1, cpu_threads: int = 0) -> None:
+    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 1, cpu_threads: int | None = None) -> None:
         try:
             from faster_whisper import WhisperModel
         except ImportError:
@@ -48,7 +46,8 @@ class WhisperEngine:
             raise ModelError(f"{path} is not a faster-whisper model (expected model.bin and config.json, a CTranslate2 conversion)")
         try:
             # one worker: concurrent pipelines queue on the model instead of each holding a copy
-            self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=1)
+            threads = cpu_threads or min(4, os.cpu_count() or 1)  # CTranslate2 takes 4 even on a 2-core machine
+            self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the whisper model {model}: {exc}") from None
         self.model = str(model)
