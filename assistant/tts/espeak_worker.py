@@ -1,0 +1,101 @@
+"""The pyttsx3 (espeak-ng) worker process: JSON requests on stdin, PCM replies on the original stdout.
+
+Run as a script by :class:`assistant.tts.espeak.Pyttsx3Speaker` (``python -P
+espeak_worker.py SETTINGS``), so it imports only the standard library and
+pyttsx3. Why a process of its own: espeak-ng initialises once per process and
+keeps one global synthesis callback (a second pyttsx3 engine silently steals
+it and its destruction clears it: fresh engines gave empty WAVs for about a
+third of utterances when measured), pyttsx3 prints "Audio saved to ..." on
+stdout (which would corrupt ``--json`` output), and a synthesis that hangs can
+only be recovered by killing the process it runs in.
+
+Protocol, one reply per request, each a JSON header line on the reply channel:
+  start-up:  {"ok": true, "voice": ID, "rate": R, "volume": V} or {"ok": false, "error": MSG, "voices": [...]}
+  request:   {"text": TEXT} on stdin
+  reply:     {"ok": true, "rate": HZ, "bytes": N} followed by N bytes of mono s16le, or {"ok": false, "error": MSG}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import wave
+
+
+def _send(channel, header: dict, payload: bytes = b"") -> None:
+    channel.write(json.dumps(header).encode("utf-8") + b"\n" + payload)
+    channel.flush()
+
+
+class _Synth:
+    """One pyttsx3 engine, used for every utterance; errors pyttsx3 only reports as notifications are collected."""
+
+    def __init__(self, settings: dict, workdir: str) -> None:
+        import pyttsx3
+
+        self._workdir = workdir
+        self._count = 0
+        self.errors: list[str] = []
+        self.engine = pyttsx3.init("espeak")
+        self.engine.connect("error", self._on_error)
+        if settings.get("voice"):
+            self.engine.setProperty("voice", settings["voice"])
+        self.engine.setProperty("rate", settings["rate"])
+        self.engine.setProperty("volume", settings["volume"])
+
+    def _on_error(self, exception: BaseException, name: object = None) -> None:
+        self.errors.append(f"{type(exception).__name__}: {exception}")
+
+    def voices(self) -> list[str]:
+        return [f"{v.id} ({v.name})" for v in self.engine.getProperty("voices")]
+
+    def speak(self, text: str) -> tuple[int, bytes]:
+        """Synthesize into a fresh file (pyttsx3 keeps the last file name; reusing one risks stale audio)."""
+        self._count += 1
+        path = os.path.join(self._workdir, f"{self._count}.wav")
+        self.engine.save_to_file(text, path)
+        self.engine.runAndWait()
+        if self.errors:
+            raise RuntimeError("; ".join(self.errors))
+        try:
+            with wave.open(path, "rb") as wav:
+                return wav.getframerate(), wav.readframes(wav.getnframes())
+        finally:
+            if os.path.exists(path):
+                os.remove(path)
+
+
+def main() -> int:
+    reply = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # everything pyttsx3 prints goes nowhere; replies use the duplicate
+    settings = json.loads(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="assistant-tts-") as workdir:
+        try:
+            synth = _Synth(settings, workdir)
+        except Exception as exc:  # report anything: the parent turns it into a user-facing error
+            _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": []})
+            return 1
+        try:
+            synth.speak("ready")  # warm up, and surface a bad voice now rather than on the first reply
+        except Exception as exc:
+            _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": synth.voices()})
+            return 1
+        engine = synth.engine
+        _send(reply, {"ok": True, "voice": engine.getProperty("voice"), "rate": engine.getProperty("rate"), "volume": engine.getProperty("volume")})
+        for line in sys.stdin:
+            text = json.loads(line)["text"]
+            synth.errors.clear()
+            try:
+                rate, pcm = synth.speak(text)
+            except Exception as exc:
+                _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            _send(reply, {"ok": True, "rate": rate, "bytes": len(pcm)}, pcm)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
