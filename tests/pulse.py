@@ -7,11 +7,15 @@
   on the ALSA "default"/"pulse" device hears it.
 
 The server is private (own socket in a temp dir, started once per test
-process) so parallel test runs and a desktop's own PulseAudio never mix. The
-``pulse`` fixture points this process at it (``PULSE_SERVER``, default sink
-and source) and rescans PortAudio; subprocesses get the same through
-``pulse.env``. Register with ``pytest_plugins = ["tests.pulse"]`` in the root
-conftest, or import the fixtures into a test module.
+process) so parallel test runs and a desktop's own PulseAudio never mix. Both
+monitors are recorded for the whole session (``pulse.speaker``, ``pulse.mic``:
+take ``mark()`` before, read ``audio(mark)`` after). The ``pulse`` fixture points
+this process at the server (``PULSE_SERVER``, default sink and source) and
+rescans PortAudio; subprocesses get the same through ``pulse.env``.
+``pulse.play(audio)`` speaks into the virtual microphone in real time.
+
+Register with ``pytest_plugins = ["tests.pulse"]`` in the root conftest, or
+import the fixtures into a test module.
 """
 
 from __future__ import annotations
@@ -34,55 +38,68 @@ MIC = "mic"
 
 
 class Recording:
-    """``parec`` on a source (16 kHz mono s16le) with every read timestamped.
+    """``parec`` on a source for the whole session (16 kHz mono s16le), every read timestamped.
 
-    Sample times come from the earliest-arriving reads (a read can arrive late,
-    never early), skipping parec's first second, when it delivers in bursts;
-    accurate to about 10-20 ms.
+    Tests take :meth:`mark` before playing and read :meth:`audio` from that mark
+    afterwards. One long-lived recorder per source keeps its null sink running at
+    low latency; a fresh recorder on an idle null sink waits up to 2 s for its
+    first audio and then arrives in a burst. Sample times come from the
+    earliest-arriving reads (a read can be late, never early): accurate to about
+    10-20 ms.
     """
 
     def __init__(self, env: dict[str, str], source: str) -> None:
+        self.source = source
         self._proc = subprocess.Popen(
             ["parec", "-d", source, "--raw", "--format=s16le", f"--rate={RATE}", "--channels=1", "--latency-msec=10"],
             stdout=subprocess.PIPE,
             env=env,
         )
-        self._reads: list[tuple[float, bytes]] = []
-        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._data = bytearray()
+        self._arrivals: list[tuple[float, int]] = []  # (time.monotonic(), samples received so far)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, name=f"parec:{source}", daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         while chunk := self._proc.stdout.read1(4096):
-            self._reads.append((time.monotonic(), chunk))
+            now = time.monotonic()
+            with self._lock:
+                self._data += chunk
+                self._arrivals.append((now, len(self._data) // 2))
 
-    def wait_ready(self, seconds: float = 1.2, timeout: float = 10.0) -> Recording:
-        """Return once ``seconds`` of audio have arrived: from then on timing is steady."""
+    def wait_ready(self, seconds: float = 1.0, timeout: float = 10.0) -> Recording:
+        """Return once ``seconds`` of audio have arrived: from then on arrival times are steady."""
         deadline = time.monotonic() + timeout
-        while sum(len(c) for _, c in self._reads) < seconds * RATE * 2:
+        while self.mark() < seconds * RATE:
             if time.monotonic() > deadline or self._proc.poll() is not None:
-                raise RuntimeError(f"parec delivered no audio (exit code {self._proc.poll()})")
+                raise RuntimeError(f"parec on {self.source} delivered no audio (exit code {self._proc.poll()})")
             time.sleep(0.02)
         return self
 
-    def stop(self) -> Recording:
+    def mark(self) -> int:
+        """Samples recorded so far: the index the next captured sample will have."""
+        with self._lock:
+            return len(self._data) // 2
+
+    def audio(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        with self._lock:
+            stop = len(self._data) // 2 if end is None else end
+            return np.frombuffer(bytes(self._data[2 * start : 2 * stop]), dtype="<i2").astype(np.int16)
+
+    def time_of(self, sample: int) -> float:
+        """``time.monotonic()`` at which ``sample`` (an index as :meth:`mark` counts) was captured."""
+        with self._lock:
+            arrivals = np.array(self._arrivals)
+        steady = arrivals[:, 0] > arrivals[0, 0] + 1.0
+        usable = arrivals[steady] if steady.any() else arrivals
+        offset = float(np.min(usable[:, 0] - usable[:, 1] / RATE))
+        return offset + sample / RATE
+
+    def stop(self) -> None:
         self._proc.terminate()
         self._proc.wait(5)
         self._thread.join(5)
-        return self
-
-    @property
-    def audio(self) -> np.ndarray:
-        data = b"".join(c for _, c in list(self._reads))
-        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
-
-    def time_of(self, sample: int) -> float:
-        """``time.monotonic()`` at which ``sample`` (index into :attr:`audio`) was captured."""
-        reads = list(self._reads)
-        ends = np.cumsum([len(c) // 2 for _, c in reads])
-        arrivals = np.array([t for t, _ in reads])
-        steady = arrivals > arrivals[0] + 1.0
-        offset = float(np.min((arrivals - ends / RATE)[steady])) if steady.any() else float(arrivals[-1] - ends[-1] / RATE)
-        return offset + sample / RATE
 
 
 class PulseServer:
@@ -90,6 +107,7 @@ class PulseServer:
         if not shutil.which("pulseaudio") or not shutil.which("parec"):
             pytest.skip("PulseAudio is not installed (apt install pulseaudio pulseaudio-utils)")
         self.dir = Path(tempfile.mkdtemp(prefix="assistant-pulse-"))
+        self.monitors: dict[str, Recording] = {}
         self.socket = self.dir / "native"
         self.env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}", "PULSE_SINK": SPEAKER, "PULSE_SOURCE": f"{MIC}.monitor"}
         self._log = open(self.dir / "pulseaudio.log", "wb")
@@ -114,13 +132,22 @@ class PulseServer:
             time.sleep(0.05)
         self.pactl("set-default-sink", SPEAKER)
         self.pactl("set-default-source", f"{MIC}.monitor")
+        self.monitors = {sink: Recording(self.env, f"{sink}.monitor") for sink in (SPEAKER, MIC)}
+        for recording in self.monitors.values():
+            recording.wait_ready()
 
     def pactl(self, *args: str) -> str:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=True).stdout
 
-    def record(self, source: str = f"{SPEAKER}.monitor") -> Recording:
-        """Start recording ``source`` now; call ``wait_ready()`` before playing what it should catch."""
-        return Recording(self.env, source)
+    @property
+    def speaker(self) -> Recording:
+        """Everything played into the ``speaker`` sink this session."""
+        return self.monitors[SPEAKER]
+
+    @property
+    def mic(self) -> Recording:
+        """Everything played into the ``mic`` sink: what a microphone on ``mic.monitor`` hears."""
+        return self.monitors[MIC]
 
     def play(self, audio: np.ndarray, sink: str = MIC, rate: int = RATE) -> subprocess.Popen:
         """Play int16 mono ``audio`` into ``sink`` in real time (into the virtual microphone by default)."""
@@ -133,6 +160,8 @@ class PulseServer:
         return proc
 
     def stop(self) -> None:
+        for recording in self.monitors.values():
+            recording.stop()
         if self._proc.poll() is None:
             self._proc.terminate()
             try:

@@ -21,7 +21,11 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import wave
+
+_UTTERANCE_SECONDS = 60.0
+_ATTEMPTS = 3
 
 
 def _send(channel, header: dict, payload: bytes = b"") -> None:
@@ -30,7 +34,14 @@ def _send(channel, header: dict, payload: bytes = b"") -> None:
 
 
 class _Synth:
-    """One pyttsx3 engine, used for every utterance; errors pyttsx3 only reports as notifications are collected."""
+    """One pyttsx3 engine, used for every utterance.
+
+    pyttsx3 (2.99) cancels a new utterance when espeak-ng still reports the
+    previous one as playing: the file comes out empty and a "finished-utterance"
+    notification says ``completed=False`` (measured: about 1 in 30 first replies
+    after start-up). Such an utterance is simply synthesised again. Errors
+    pyttsx3 only reports as notifications are collected.
+    """
 
     def __init__(self, settings: dict, workdir: str) -> None:
         import pyttsx3
@@ -38,8 +49,11 @@ class _Synth:
         self._workdir = workdir
         self._count = 0
         self.errors: list[str] = []
+        self._finished = threading.Event()
+        self._completed: list[bool] = []
         self.engine = pyttsx3.init("espeak")
         self.engine.connect("error", self._on_error)
+        self.engine.connect("finished-utterance", self._on_finished)
         if settings.get("voice"):
             self.engine.setProperty("voice", settings["voice"])
         self.engine.setProperty("rate", settings["rate"])
@@ -48,18 +62,35 @@ class _Synth:
     def _on_error(self, exception: BaseException, name: object = None) -> None:
         self.errors.append(f"{type(exception).__name__}: {exception}")
 
+    def _on_finished(self, completed: bool = True, **_: object) -> None:
+        self._completed.append(completed)
+        self._finished.set()
+
     def voices(self) -> list[str]:
         return [f"{v.id} ({v.name})" for v in self.engine.getProperty("voices")]
 
     def speak(self, text: str) -> tuple[int, bytes]:
+        for _ in range(_ATTEMPTS):
+            result = self._speak_once(text)
+            if result is not None:
+                return result
+        raise RuntimeError(f"espeak-ng cancelled the utterance {_ATTEMPTS} times")
+
+    def _speak_once(self, text: str) -> tuple[int, bytes] | None:
         """Synthesize into a fresh file (pyttsx3 keeps the last file name; reusing one risks stale audio)."""
         self._count += 1
         path = os.path.join(self._workdir, f"{self._count}.wav")
+        self._finished.clear()
+        self._completed.clear()
         self.engine.save_to_file(text, path)
         self.engine.runAndWait()
         if self.errors:
             raise RuntimeError("; ".join(self.errors))
+        if not self._finished.wait(_UTTERANCE_SECONDS):
+            raise RuntimeError("espeak-ng never finished the utterance")
         try:
+            if not all(self._completed):
+                return None
             with wave.open(path, "rb") as wav:
                 return wav.getframerate(), wav.readframes(wav.getnframes())
         finally:
