@@ -172,7 +172,7 @@ class Endpointer:
         out = VadOutput()
         if self.phase is Phase.SPEECH:
             end = self._last_voiced_end if self._silence_run else self._pos
-            out.events.append(SpeechEnd(audio_t=end / SAMPLE_RATE, reason="end_of_input"))
+            out.events.append(self._end_event(end, "end_of_input"))
             out.done = True
         self.phase = Phase.IDLE
         return out
@@ -215,11 +215,14 @@ class Endpointer:
             self._silence_run += 1
         if self._silence_run >= self._end_frames:
             end = self._last_voiced_end + self._edge(after=self._silence_run) * self.frame
-            out.events.append(SpeechEnd(audio_t=end / SAMPLE_RATE, reason="silence"))
+            out.events.append(self._end_event(end, "silence"))
             out.done = True
         elif self._pos - self._speech_start >= self._max:
-            out.events.append(SpeechEnd(audio_t=self._pos / SAMPLE_RATE, reason="max_length"))
+            out.events.append(self._end_event(self._pos, "max_length"))
             out.done = True
+
+    def _end_event(self, end: int, reason: str) -> SpeechEnd:
+        return SpeechEnd(audio_t=end / SAMPLE_RATE, reason=reason, endpoint_delay=round((self._pos - end) / SAMPLE_RATE, 3))
 
     def _edge(self, *, before: int = 0, after: int = 0) -> int:
         """Frames beside the voiced span that belong to it: the outermost frame within ``edge_ms`` that
