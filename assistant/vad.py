@@ -148,7 +148,7 @@ class Endpointer:
         self._pos = position
         self._began = position
         self._chunker = Chunker(self.frame)
-        self._history = RingBuffer(self._history.capacity)
+        self._history = RingBuffer(self._history.capacity, start=position)
         self._levels.clear()
         self._voiced_run = 0
         self._silence_run = 0

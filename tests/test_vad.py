@@ -103,12 +103,17 @@ def test_end_of_input_closes_the_command():
 
 
 def test_positions_are_stream_positions():
-    """start(position) makes audio_t absolute, as the pipeline needs after a wake word mid-stream."""
+    """start(position) makes audio_t absolute, as the pipeline needs after a wake word mid-stream,
+    and the pre-roll handed to the recognizer is still the audio just before the start."""
     speech = trim(espeak("what time is it"))
-    endpointer = Endpointer()
+    audio = np.concatenate([silence(0.5), speech, silence(1.0)])
+    endpointer = Endpointer(pre_roll_ms=300)
     endpointer.start(10 * RATE)
-    out = endpointer.process(np.concatenate([silence(0.5), speech, silence(1.0)]))
+    out = endpointer.process(audio)
     assert abs(out.events[0].audio_t - 10.5) <= 0.1
+    start = round(out.events[0].audio_t * RATE) - 10 * RATE
+    forwarded = np.concatenate(out.audio)
+    assert np.array_equal(forwarded[:2000], audio[start - 300 * RATE // 1000 :][:2000])
 
 
 @pytest.mark.parametrize("frame_ms", [10, 20, 30])
