@@ -1,0 +1,453 @@
+"""Closest-template matching for text no template matches exactly.
+
+The templates (hassil expressions, lists and rules) are compiled once into one
+word graph: a DAG whose arcs are template words, number ranges and wildcards,
+with the slot values written on the arcs that leave a list. A query is aligned
+against the whole graph at once with a weighted edit distance (Viterbi over
+graph states × input words), so the cost per query grows with the size of the
+templates, never with the number of sentences they expand to (the coffee
+grammar's millions of sentences are a few hundred arcs here).
+
+Costs: a template word heard as another word costs 1 − similarity (normalised
+edit distance, so "rose"/"roast" and "media"/"medium" are close, "set"/"stop"
+are not); a template word not heard costs 1 (0.5 for little words like "a",
+"the", "for"); an extra word costs 1 (0.3 for fillers like "um", "please"); a
+word taken by a wildcard slot costs 0.5. The confidence is
+1 − cost / max(words heard, template words on the path); a slot value that is
+mostly wrong caps it, so "set a timer for dragons minutes" is not a timer.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hassil import (
+    Alternative,
+    Expression,
+    ListReference,
+    Permutation,
+    RangeSlotList,
+    RuleReference,
+    Sentence,
+    Sequence,
+    SlotList,
+    TextChunk,
+    TextSlotList,
+    WildcardSlotList,
+)
+from rapidfuzz.distance import Levenshtein
+
+from assistant.intents.numbers import number_to_words, parse_number
+
+EPS, WORD, RANGE, ANY = range(4)
+_CONSUME, _INSERT, _LOOP, _SKIP, _FOLLOW = range(5)
+
+FUNCTION_WORDS = frozenset(
+    "a an the to for of in on at by my me i it is be and or with this that these those your our please".split()
+)
+FILLER_WORDS = frozenset(
+    "um uh er erm ah oh hmm please hey okay ok so well just now like actually then and the a an can you could would".split()
+)
+DELETE_COST = 1.0
+DELETE_FUNCTION_WORD_COST = 0.5
+INSERT_COST = 1.0
+INSERT_FILLER_COST = 0.3
+WILDCARD_WORD_COST = 0.5
+"""Free text is unverifiable: in a fuzzy match each wildcard word counts half wrong."""
+MIN_SIMILARITY = 0.5
+"""Words less alike than this are simply different words (full substitution cost)."""
+SLOT_FLOOR = 0.5
+"""A slot value matched worse than this caps the confidence at its similarity."""
+BEAM = 4.0
+"""States costing this much more than the best one in their column are dropped."""
+MAX_PERMUTATION_ITEMS = 6
+MAX_GLUED_STRINGS = 64
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalised text → words, with each spelled number folded into one ``#<value>`` token."""
+    words = text.split()
+    tokens: list[str] = []
+    i = 0
+    while i < len(words):
+        parsed = parse_number(words, i)
+        if parsed is None:
+            tokens.append(words[i])
+            i += 1
+        else:
+            tokens.append(f"#{parsed[0]}")
+            i += parsed[1]
+    return tokens
+
+
+def similarity(heard: str, expected: str) -> float:
+    """0..1: how likely ``heard`` is a recognizer's rendering of ``expected`` (edit distance by length)."""
+    if heard == expected:
+        return 1.0
+    if heard.startswith("#") or expected.startswith("#"):
+        return 0.0  # numbers are either right or wrong
+    return Levenshtein.normalized_similarity(heard, expected)
+
+
+@dataclass
+class FuzzyResult:
+    intent: str
+    slots: dict[str, Any]
+    confidence: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    """One intent's templates with the lists and rules they refer to."""
+
+    intent: str
+    sentences: list[Sentence]
+    lists: Mapping[str, SlotList]
+    rules: Mapping[str, Sentence]
+
+
+class _NotText(Exception):
+    """A glued word part contains a list: fall back to treating the parts as separate words."""
+
+
+class FuzzyMatcher:
+    """The word graph of a set of intents and the aligner that searches it."""
+
+    def __init__(self, template_sets: list[TemplateSet]) -> None:
+        self._arcs: list[list[tuple[int, int, Any, int, Any]]] = [[]]
+        self._loops: dict[int, int] = {}  # wildcard node → its slot id
+        self._finals: dict[int, str] = {}
+        self._slot_names: list[str] = []
+        self._sims: dict[tuple[str, str], float] = {}
+        for ts in template_sets:
+            builder = _Builder(self, ts.lists, ts.rules)
+            for sentence in ts.sentences:
+                end = builder.build(sentence.expression, 0, -1)
+                if end != 0:
+                    self._finals[end] = ts.intent
+
+    @property
+    def size(self) -> int:
+        """Arcs in the graph: the work per heard word."""
+        return sum(len(a) for a in self._arcs)
+
+    # -- graph construction (used by _Builder) --
+    def _node(self) -> int:
+        self._arcs.append([])
+        return len(self._arcs) - 1
+
+    def _arc(self, src: int, dst: int, kind: int, label: Any = None, slot: int = -1, out: Any = None) -> None:
+        self._arcs[src].append((dst, kind, label, slot, out))
+
+    def _slot(self, name: str) -> int:
+        self._slot_names.append(name)
+        return len(self._slot_names) - 1
+
+    # -- search --
+    def match(self, tokens: list[str], max_cost: float = math.inf) -> FuzzyResult | None:
+        """The cheapest alignment of ``tokens`` (see :func:`tokenize`) with any template path."""
+        if not tokens:
+            return None
+        cost, back = self._close({0: 0.0}, {0: None}, max_cost)
+        backs = [back]
+        for token in tokens:
+            insert = INSERT_FILLER_COST if token in FILLER_WORDS else INSERT_COST
+            new: dict[int, float] = {}
+            new_back: dict[int, Any] = {}
+
+            def relax(node: int, value: float, record: Any) -> None:
+                if value <= max_cost and value < new.get(node, math.inf):
+                    new[node] = value
+                    new_back[node] = record
+
+            for u, c in cost.items():
+                relax(u, c + insert, (u, None, _INSERT))
+                if u in self._loops:
+                    relax(u, c + WILDCARD_WORD_COST, (u, None, _LOOP))
+                for arc in self._arcs[u]:
+                    kind = arc[1]
+                    if kind == WORD:
+                        relax(arc[0], c + self._sub_cost(token, arc[2]), (u, arc, _CONSUME))
+                    elif kind == RANGE:
+                        relax(arc[0], c + (0.0 if _in_range(token, arc[2]) else 1.0), (u, arc, _CONSUME))
+                    elif kind == ANY:
+                        relax(arc[0], c + WILDCARD_WORD_COST, (u, arc, _CONSUME))
+            if not new:
+                return None
+            floor = min(new.values()) + BEAM
+            new = {u: c for u, c in new.items() if c <= floor}
+            cost, back = self._close(new, new_back, min(max_cost, floor))
+            backs.append(back)
+        ends = [(c, u) for u, c in cost.items() if u in self._finals]
+        if not ends:
+            return None
+        total, end = min(ends)
+        return self._result(end, total, tokens, backs)
+
+    def _sub_cost(self, heard: str, expected: str) -> float:
+        key = (heard, expected)
+        sim = self._sims.get(key)
+        if sim is None:
+            sim = similarity(heard, expected)
+            if len(self._sims) < 200_000:
+                self._sims[key] = sim
+        return 1.0 - sim if sim >= MIN_SIMILARITY else 1.0
+
+    def _close(self, cost: dict[int, float], back: dict[int, Any], max_cost: float) -> tuple[dict[int, float], dict[int, Any]]:
+        """Within one column: follow empty arcs and skip template words (deletions), in graph order."""
+        heap = list(cost)
+        heapq.heapify(heap)
+        queued = set(heap)
+        while heap:
+            u = heapq.heappop(heap)
+            c = cost[u]
+            for arc in self._arcs[u]:
+                dst, kind, label = arc[0], arc[1], arc[2]
+                if kind == EPS:
+                    value, op = c, _FOLLOW
+                elif kind == WORD:
+                    value, op = c + (DELETE_FUNCTION_WORD_COST if label in FUNCTION_WORDS and arc[3] < 0 else DELETE_COST), _SKIP
+                else:
+                    value, op = c + DELETE_COST, _SKIP
+                if value <= max_cost and value < cost.get(dst, math.inf):
+                    cost[dst] = value
+                    back[dst] = (u, arc, op)
+                    if dst not in queued:
+                        queued.add(dst)
+                        heapq.heappush(heap, dst)
+        return cost, back
+
+    def _result(self, end: int, total: float, tokens: list[str], backs: list[dict[int, Any]]) -> FuzzyResult:
+        steps: list[tuple[int, Any, int, int]] = []  # (op, arc, token index, node)
+        node, j = end, len(tokens)
+        while True:
+            record = backs[j][node]
+            if record is None:
+                break
+            u, arc, op = record
+            if op in (_CONSUME, _INSERT, _LOOP):
+                j -= 1
+            steps.append((op, arc, j, u))
+            node = u
+        steps.reverse()
+
+        slots: dict[str, Any] = {}
+        slot_cost: dict[int, float] = {}
+        slot_words: dict[int, int] = {}
+        template_words = 0
+        for op, arc, j, u in steps:
+            token = tokens[j] if op in (_CONSUME, _INSERT, _LOOP) else None
+            if op == _LOOP:
+                slot = self._loops[u]
+                name = self._slot_names[slot]
+                slots[name] = f"{slots[name]} {_spoken(token)}"
+                template_words += 1
+                continue
+            if arc is None:
+                continue
+            dst, kind, label, slot, out = arc
+            if kind == EPS:
+                if out is not None:
+                    slots[self._slot_names[slot]] = out
+                continue
+            template_words += 1
+            if slot < 0:
+                continue
+            name = self._slot_names[slot]
+            slot_words[slot] = slot_words.get(slot, 0) + 1
+            if kind == ANY:
+                slots[name] = _spoken(token) if op == _CONSUME else ""
+                step_cost = 0.0 if op == _CONSUME else 1.0
+            elif kind == RANGE:
+                ok = op == _CONSUME and _in_range(token, label)
+                slots[name] = _range_value(token, label) if ok else None
+                step_cost = 0.0 if ok else 1.0
+            else:
+                step_cost = self._sub_cost(token, label) if op == _CONSUME else 1.0
+            slot_cost[slot] = slot_cost.get(slot, 0.0) + step_cost
+
+        confidence = max(0.0, 1.0 - total / max(len(tokens), template_words, 1))
+        for slot, words in slot_words.items():
+            slot_sim = 1.0 - slot_cost[slot] / words
+            if slot_sim < SLOT_FLOOR:
+                confidence = min(confidence, slot_sim)
+        return FuzzyResult(self._finals[end], slots, round(confidence, 4), round(total, 4))
+
+
+def _in_range(token: str | None, label: tuple[int, int, int, float | None]) -> bool:
+    if token is None or not token.startswith("#"):
+        return False
+    value = int(token[1:])
+    start, stop, step, _ = label
+    return start <= value <= stop and (value - start) % step == 0
+
+
+def _range_value(token: str, label: tuple[int, int, int, float | None]) -> int | float:
+    value = int(token[1:])
+    multiplier = label[3]
+    return value * multiplier if multiplier is not None else value
+
+
+def _spoken(token: str) -> str:
+    return number_to_words(int(token[1:])) if token.startswith("#") else token
+
+
+class _Builder:
+    """Adds one intent's template expressions to the graph; returns end nodes."""
+
+    def __init__(self, graph: FuzzyMatcher, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]) -> None:
+        self.g = graph
+        self.lists = lists
+        self.rules = rules
+
+    def build(self, expr: Expression, src: int, slot: int) -> int:
+        if isinstance(expr, TextChunk):
+            return self._chain(tokenize(expr.text), src, slot)
+        if isinstance(expr, Alternative):
+            return self._join([self.build(item, src, slot) for item in expr.items])
+        if isinstance(expr, Permutation):
+            if len(expr.items) > MAX_PERMUTATION_ITEMS:
+                raise ValueError(f"a permutation of {len(expr.items)} items is too large to match fuzzily")
+            ends = []
+            for order in itertools.permutations(expr.items):
+                end = src
+                for item in order:
+                    end = self.build(item, end, slot)
+                ends.append(end)
+            return self._join(ends)
+        if isinstance(expr, Sequence):
+            end = src
+            for block in _glued_blocks(expr.items, self.rules):
+                end = self._block(block, end, slot)
+            return end
+        if isinstance(expr, RuleReference):
+            return self.build(self.rules[expr.rule_name].expression, src, slot)
+        if isinstance(expr, ListReference):
+            return self._list(expr, src)
+        raise TypeError(f"unknown template expression {expr!r}")
+
+    def _block(self, items: list[Expression], src: int, slot: int) -> int:
+        if len(items) == 1:
+            return self.build(items[0], src, slot)
+        try:
+            strings = _strings(Sequence(items=items), self.rules)
+        except _NotText:
+            end = src
+            for item in items:
+                end = self.build(item, end, slot)
+            return end
+        return self._join([self._chain(tokenize(s), src, slot) for s in dict.fromkeys(strings)])
+
+    def _chain(self, tokens: list[str], src: int, slot: int) -> int:
+        for token in tokens:
+            dst = self.g._node()
+            self.g._arc(src, dst, WORD, token, slot)
+            src = dst
+        return src
+
+    def _join(self, ends: list[int]) -> int:
+        unique = list(dict.fromkeys(ends))
+        if len(unique) == 1:
+            return unique[0]
+        exit_node = self.g._node()
+        for end in unique:
+            self.g._arc(end, exit_node, EPS)
+        return exit_node
+
+    def _list(self, ref: ListReference, src: int) -> int:
+        slot = self.g._slot(ref.slot_name)
+        inline = ref.get_inline_range()
+        slot_list = RangeSlotList(name=None, start=inline[0], stop=inline[1], step=inline[2]) if inline else self.lists[ref.list_name]
+        if isinstance(slot_list, RangeSlotList):
+            dst = self.g._node()
+            self.g._arc(src, dst, RANGE, (slot_list.start, slot_list.stop, slot_list.step, slot_list.multiplier), slot)
+            return dst
+        if isinstance(slot_list, WildcardSlotList):
+            dst = self.g._node()
+            self.g._arc(src, dst, ANY, None, slot)
+            self.g._loops[dst] = slot
+            return dst
+        if not isinstance(slot_list, TextSlotList):
+            raise TypeError(f"unsupported slot list {slot_list!r}")
+        children: dict[tuple[int, str], int] = {}
+        ends: list[tuple[int, Any]] = []
+        for value in slot_list.values:
+            try:
+                spoken = _strings(value.text_in, self.rules)
+            except _NotText:
+                continue
+            for text in spoken:
+                node = src
+                for token in tokenize(text):
+                    child = children.get((node, token))
+                    if child is None:
+                        child = self.g._node()
+                        children[(node, token)] = child
+                        self.g._arc(node, child, WORD, token, slot)
+                    node = child
+                if node != src:
+                    ends.append((node, value.value_out))
+        exit_node = self.g._node()
+        for node, value_out in ends:
+            self.g._arc(node, exit_node, EPS, None, slot, value_out)
+        return exit_node
+
+
+def _edges(expr: Expression, rules: Mapping[str, Sentence]) -> tuple[bool, bool] | None:
+    """Whether an expression starts/ends with a letter (may glue to its neighbour); None if empty."""
+    if isinstance(expr, TextChunk):
+        text = expr.text
+        return (not text[0].isspace(), not text[-1].isspace()) if text else None
+    if isinstance(expr, ListReference):
+        return (True, True)
+    if isinstance(expr, RuleReference):
+        return _edges(rules[expr.rule_name].expression, rules) if expr.rule_name in rules else None
+    if isinstance(expr, Permutation):
+        return (False, False)
+    if isinstance(expr, Alternative):
+        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
+        return (any(e[0] for e in found), any(e[1] for e in found)) if found else None
+    if isinstance(expr, Sequence):
+        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
+        return (found[0][0], found[-1][1]) if found else None
+    return None
+
+
+def _glued_blocks(items: list[Expression], rules: Mapping[str, Sentence]) -> list[list[Expression]]:
+    """Split a sequence where a space separates items; "minute" + "[s]" stay one block (one word)."""
+    blocks: list[list[Expression]] = []
+    ends_with_letter = False
+    for item in items:
+        edges = _edges(item, rules)
+        if edges is None:
+            continue
+        if blocks and ends_with_letter and edges[0]:
+            blocks[-1].append(item)
+        else:
+            blocks.append([item])
+        ends_with_letter = edges[1]
+    return blocks
+
+
+def _strings(expr: Expression, rules: Mapping[str, Sentence]) -> list[str]:
+    """Every text a list-free expression spells (for glued word parts and list values)."""
+    if isinstance(expr, TextChunk):
+        return [expr.text]
+    if isinstance(expr, Alternative):
+        return [s for item in expr.items for s in _strings(item, rules)]
+    if isinstance(expr, Sequence):
+        out = [""]
+        for item in expr.items:
+            out = [a + b for a in out for b in _strings(item, rules)]
+            if len(out) > MAX_GLUED_STRINGS:
+                raise _NotText
+        return out
+    if isinstance(expr, RuleReference) and expr.rule_name in rules:
+        return _strings(rules[expr.rule_name].expression, rules)
+    raise _NotText

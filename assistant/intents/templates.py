@@ -1,0 +1,191 @@
+"""Compile plugin declarations into hassil intents.
+
+Everything a template can match is normalised here once (the same way the
+recognizer text is normalised per query), so hassil compares like with like.
+Durations are not a hassil list type: a ``{duration}`` reference is rewritten
+into a small grammar whose number parts land in ``<slot>__h``/``__m``/``__s``
+sub-slots, which :mod:`assistant.intents.slots` folds back into seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hassil import (
+    Alternative,
+    Expression,
+    Group,
+    IntentData,
+    ListReference,
+    RangeSlotList,
+    RuleReference,
+    Sentence,
+    SlotList,
+    TextChunk,
+    TextSlotList,
+    TextSlotValue,
+    WildcardSlotList,
+    parse_sentence,
+)
+from hassil.errors import HassilError
+
+from assistant.intents.normalize import normalize, normalize_template
+from assistant.intents.plugin import Duration, IntentSpec, Plugin, PluginError, Range, Wildcard
+
+MAX_DURATION_COUNT = 999
+
+_DURATION_LISTS: dict[str, Any] = {
+    "_dur_count": Range(1, MAX_DURATION_COUNT),
+    "_dur_half": {"and a half": 0.5},
+    "_dur_hours": {
+        "an hour": 1.0, "half an hour": 0.5, "a half hour": 0.5, "half hour": 0.5, "an hour and a half": 1.5,
+        "a quarter of an hour": 0.25, "quarter of an hour": 0.25, "a quarter hour": 0.25,
+        "three quarters of an hour": 0.75,
+    },
+    "_dur_minutes": {"a minute": 1.0, "half a minute": 0.5, "a half minute": 0.5, "a minute and a half": 1.5},
+    "_dur_seconds": {"a second": 1.0},
+}  # fmt: skip
+
+
+def duration_template(slot: str) -> str:
+    """The template a ``{slot}`` of type Duration stands for."""
+    h = f"({{_dur_count:{slot}__h}} [{{_dur_half:{slot}__hh}}] hour[s]|{{_dur_hours:{slot}__hx}})"
+    m = f"({{_dur_count:{slot}__m}} [{{_dur_half:{slot}__mh}}] minute[s]|{{_dur_minutes:{slot}__mx}})"
+    s = f"({{_dur_count:{slot}__s}} second[s]|{{_dur_seconds:{slot}__sx}})"
+    return f"({h} [[and] {m}] [[and] {s}]|{m} [[and] {s}]|{s})"
+
+
+@dataclass
+class CompiledIntent:
+    """One intent ready for matching: its hassil data plus what typing the slots needs."""
+
+    name: str
+    plugin: str
+    spec: IntentSpec
+    data: IntentData
+    durations: dict[str, Duration] = field(default_factory=dict)
+    """Slot name → the Duration it was declared with (its parts are folded into it)."""
+    wildcards: dict[str, Wildcard] = field(default_factory=dict)
+    """List name → Wildcard, for examples and vocabulary."""
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return self.data.sentences
+
+    @property
+    def slot_lists(self) -> dict[str, SlotList]:
+        return self.data.slot_lists
+
+    @property
+    def rules(self) -> dict[str, Sentence]:
+        return self.data.expansion_rules
+
+
+def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledIntent]:
+    """Turn a plugin's declarations into hassil intent data; PluginError says what is wrong and where."""
+    where = plugin.intents[0].where if plugin.intents else plugin.name
+    lists: dict[str, SlotList] = {}
+    durations: dict[str, Duration] = {}
+    wildcards: dict[str, Wildcard] = {}
+    for list_name, source in {**_DURATION_LISTS, **plugin.lists}.items():
+        values = source(config) if callable(source) else source
+        if isinstance(values, Duration):
+            durations[list_name] = values
+        elif isinstance(values, Wildcard):
+            wildcards[list_name] = values
+            lists[list_name] = WildcardSlotList(name=list_name)
+        else:
+            lists[list_name] = _slot_list(list_name, values, where)
+    try:
+        rules = {name: parse_sentence(_expand_durations(normalize_template(body), durations)[0], keep_text=True) for name, body in plugin.rules.items()}
+    except HassilError as exc:
+        raise PluginError(f"{where}: a rule of plugin {plugin.name!r} is not a valid template: {exc}") from None
+    compiled = []
+    for spec in plugin.intents:
+        texts: list[str] = []
+        slot_durations: dict[str, Duration] = {}
+        for template in spec.templates:
+            text, used = _expand_durations(normalize_template(template), durations)
+            texts.append(text)
+            slot_durations.update(used)
+        for body in plugin.rules.values():
+            slot_durations.update(_expand_durations(body, durations)[1])
+        data = IntentData(
+            sentence_texts=texts,
+            slot_lists=lists,
+            expansion_rules=rules,
+            wildcard_list_names=set(wildcards),
+        )
+        try:
+            sentences = data.sentences
+        except HassilError as exc:
+            raise PluginError(f"{spec.where}: intent {spec.name!r} has a template hassil cannot parse: {exc}") from None
+        for template, sentence in zip(spec.templates, sentences):
+            _check_references(sentence.expression, lists, rules, f"{spec.where}: intent {spec.name!r}, template {template!r}")
+        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
+    return compiled
+
+
+def walk(expression: Expression, rules: Mapping[str, Sentence], depth: int = 0) -> Iterator[Expression]:
+    """Every expression under ``expression``, rules followed."""
+    if depth > 32:
+        raise PluginError("template rules refer to each other in a loop")
+    yield expression
+    if isinstance(expression, Group):
+        for item in expression.items:
+            yield from walk(item, rules, depth)
+    elif isinstance(expression, RuleReference) and expression.rule_name in rules:
+        yield from walk(rules[expression.rule_name].expression, rules, depth + 1)
+
+
+def _check_references(expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], where: str) -> None:
+    for item in walk(expression, rules):
+        if isinstance(item, ListReference) and item.list_name not in lists and not item.is_inline_range:
+            raise PluginError(f"{where}: no slot list named {{{item.list_name}}}; declare it in Plugin(lists=...)")
+        if isinstance(item, RuleReference) and item.rule_name not in rules:
+            raise PluginError(f"{where}: no rule named <{item.rule_name}>; declare it in Plugin(rules=...)")
+
+
+def _slot_list(name: str, values: Any, where: str) -> SlotList:
+    if isinstance(values, Range):
+        return RangeSlotList(name=name, start=values.start, stop=values.stop, step=values.step, words_language="en")
+    if isinstance(values, Mapping):
+        pairs = list(values.items())
+    elif isinstance(values, (list, tuple)):
+        pairs = [(value, value) for value in values]
+    else:
+        raise PluginError(f"{where}: slot list {{{name}}} must be a list, a dict of synonym -> value, Range, Duration or Wildcard, not {type(values).__name__}")
+    try:
+        return TextSlotList(name=name, values=[TextSlotValue(text_in=_value_expression(str(said)), value_out=value) for said, value in pairs])
+    except HassilError as exc:
+        raise PluginError(f"{where}: a value of slot list {{{name}}} is not a valid template: {exc}") from None
+
+
+def _value_expression(said: str) -> Expression:
+    normalised = normalize_template(said)
+    if any(c in said for c in "()[]{}<>|;"):
+        return parse_sentence(normalised).expression
+    return TextChunk(normalize(said))
+
+
+_LIST_REF = re.compile(r"\{([^}:]+)(?::([^}]+))?\}")
+
+
+def _expand_durations(template: str, durations: Mapping[str, Duration]) -> tuple[str, dict[str, Duration]]:
+    used: dict[str, Duration] = {}
+
+    def replace(m: re.Match[str]) -> str:
+        list_name, slot = m[1], m[2] or m[1]
+        if list_name not in durations:
+            return m.group()
+        used[slot] = durations[list_name]
+        return duration_template(slot)
+
+    return _LIST_REF.sub(replace, template), used
+
+
+def is_optional(expression: Expression) -> bool:
+    return isinstance(expression, Alternative) and expression.is_optional
