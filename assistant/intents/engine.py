@@ -68,9 +68,18 @@ class IntentInfo:
 
 
 class IntentEngine:
-    def __init__(self, plugins: Sequence[LoadedPlugin], *, fuzzy_threshold: float = 0.75, failures: Iterable[loader.LoadFailure] = ()) -> None:
+    def __init__(
+        self,
+        plugins: Sequence[LoadedPlugin],
+        *,
+        fuzzy_threshold: float = 0.75,
+        failures: Iterable[loader.LoadFailure] = (),
+        available_off: Iterable[str] = (),
+    ) -> None:
         self.plugins = list(plugins)
         self.failures = list(failures)
+        self.available_off = sorted(available_off)
+        """Plugins found but switched off (by default or by intents.disable)."""
         self.fuzzy_threshold = fuzzy_threshold
         self._intents: dict[str, CompiledIntent] = {}
         self._owners: dict[str, LoadedPlugin] = {}
@@ -85,6 +94,7 @@ class IntentEngine:
         )
         self._fuzzy = FuzzyMatcher([TemplateSet(c.name, c.sentences, c.slot_lists, c.rules) for c in self._intents.values()])
         self._vocabulary: Vocabulary | None = None
+        self._warm_up()
 
     @classmethod
     def from_config(cls, config: Config, extra_paths: Sequence[str] = ()) -> IntentEngine:
@@ -139,6 +149,7 @@ class IntentEngine:
             _log.warning("plugins.%s: no plugin of that name is installed; its settings are unused", name)
 
         loaded: list[LoadedPlugin] = []
+        off: list[str] = []
         names: dict[str, str] = {}
         intent_owner: dict[str, str] = {}
         for item in found:
@@ -148,6 +159,7 @@ class IntentEngine:
                 continue
             on = (plugin.enabled or plugin.name in enable or plugin.name in explicit) and plugin.name not in config.intents.disable
             if not on:
+                off.append(plugin.name)
                 continue
             if plugin.name in names:
                 failures.append(loader.LoadFailure(item.source, None, f"a plugin named {plugin.name!r} is already loaded from {names[plugin.name]}"))
@@ -166,7 +178,7 @@ class IntentEngine:
             loaded.append(LoadedPlugin(plugin, item.source, settings, compiled))
         for failure in failures:
             _log.warning("intent plugin skipped: %s", failure)
-        return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures)
+        return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures, available_off=off)
 
     # -- recognition --
     def recognize(self, text: str) -> IntentMatch | None:
@@ -195,6 +207,12 @@ class IntentEngine:
         compiled = self._intents[name]
         slots = type_slots(raw, compiled.durations)
         return IntentMatch(name, slots, confidence, text, compiled.plugin)
+
+    def _warm_up(self) -> None:
+        """hassil builds its number tries and template indexes on first use: pay that at load, not on the first command."""
+        for info in self.intents(examples=1):
+            for example in info.examples:
+                self._match(example, 1.0)
 
     # -- what is loaded --
     def handler(self, intent: str) -> Handler:

@@ -40,6 +40,8 @@ from hassil import (
     TextSlotList,
     WildcardSlotList,
 )
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from assistant.intents.numbers import number_to_words, parse_number
@@ -85,15 +87,6 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-def similarity(heard: str, expected: str) -> float:
-    """0..1: how likely ``heard`` is a recognizer's rendering of ``expected`` (edit distance by length)."""
-    if heard == expected:
-        return 1.0
-    if heard.startswith("#") or expected.startswith("#"):
-        return 0.0  # numbers are either right or wrong
-    return Levenshtein.normalized_similarity(heard, expected)
-
-
 @dataclass
 class FuzzyResult:
     intent: str
@@ -117,102 +110,158 @@ class _NotText(Exception):
 
 
 class FuzzyMatcher:
-    """The word graph of a set of intents and the aligner that searches it."""
+    """Word graphs of a set of intents (one per intent) and the aligner that searches them.
+
+    Per query, one vectorised edit-distance table (heard words × template
+    vocabulary) gives every substitution cost and, per intent, a lower bound
+    on its alignment cost (each heard word costs at least its best match or
+    its insertion). Intents are aligned best bound first and an intent whose
+    bound exceeds the best cost found so far is not searched at all.
+    """
 
     def __init__(self, template_sets: list[TemplateSet]) -> None:
-        self._arcs: list[list[tuple[int, int, Any, int, Any]]] = [[]]
-        self._loops: dict[int, int] = {}  # wildcard node → its slot id
-        self._finals: dict[int, str] = {}
-        self._slot_names: list[str] = []
-        self._sims: dict[tuple[str, str], float] = {}
-        for ts in template_sets:
-            builder = _Builder(self, ts.lists, ts.rules)
-            for sentence in ts.sentences:
-                end = builder.build(sentence.expression, 0, -1)
-                if end != 0:
-                    self._finals[end] = ts.intent
+        self._graphs = [_Graph.build(ts) for ts in template_sets]
+        self._vocab = sorted({w for g in self._graphs for w in g.words})
+        index = {w: i for i, w in enumerate(self._vocab)}
+        self._columns = [np.array(sorted(index[w] for w in g.words), dtype=np.intp) for g in self._graphs]
+        self._number_columns = np.array([w.startswith("#") for w in self._vocab], dtype=bool)
 
     @property
     def size(self) -> int:
-        """Arcs in the graph: the work per heard word."""
-        return sum(len(a) for a in self._arcs)
+        """Arcs in all graphs: the work per heard word when nothing can be pruned."""
+        return sum(g.size for g in self._graphs)
 
-    # -- graph construction (used by _Builder) --
-    def _node(self) -> int:
-        self._arcs.append([])
-        return len(self._arcs) - 1
-
-    def _arc(self, src: int, dst: int, kind: int, label: Any = None, slot: int = -1, out: Any = None) -> None:
-        self._arcs[src].append((dst, kind, label, slot, out))
-
-    def _slot(self, name: str) -> int:
-        self._slot_names.append(name)
-        return len(self._slot_names) - 1
-
-    # -- search --
     def match(self, tokens: list[str], max_cost: float = math.inf) -> FuzzyResult | None:
         """The cheapest alignment of ``tokens`` (see :func:`tokenize`) with any template path."""
-        if not tokens:
+        if not tokens or not self._graphs:
             return None
+        costs = self._substitution_costs(tokens)
+        subs = [{self._vocab[k]: float(row[k]) for k in np.flatnonzero(row < 1.0)} for row in costs]
+        inserts = np.array([INSERT_FILLER_COST if t in FILLER_WORDS else INSERT_COST for t in tokens])
+        numbers = np.array([t.startswith("#") for t in tokens])
+        bounds = []
+        for graph, columns in zip(self._graphs, self._columns):
+            per_token = np.minimum(inserts, costs[:, columns].min(axis=1)) if len(columns) else inserts.copy()
+            if graph.has_range:
+                per_token[numbers] = 0.0
+            if graph.has_any:
+                per_token = np.minimum(per_token, WILDCARD_WORD_COST)
+            bounds.append(float(per_token.sum()))
+        best: FuzzyResult | None = None
+        for i in np.argsort(bounds, kind="stable"):
+            if bounds[i] > max_cost:
+                break
+            found = self._graphs[i].align(tokens, subs, max_cost)
+            if found is not None and (best is None or found.cost < best.cost):
+                best = found
+                max_cost = found.cost
+        return best
+
+    def _substitution_costs(self, tokens: list[str]) -> np.ndarray:
+        sims = process.cdist(tokens, self._vocab, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
+        for row, token in enumerate(tokens):  # numbers are either right or wrong
+            if token.startswith("#"):
+                sims[row] = [w == token for w in self._vocab]
+            else:
+                sims[row, self._number_columns] = 0.0
+        return np.where(sims >= MIN_SIMILARITY, 1.0 - sims, 1.0)
+
+
+class _Graph:
+    """One intent's templates as a DAG of word, number-range and wildcard arcs."""
+
+    def __init__(self, intent: str) -> None:
+        self.intent = intent
+        self.arcs: list[list[tuple[int, int, Any, int, Any]]] = [[]]
+        self.loops: dict[int, int] = {}  # wildcard node → its slot id
+        self.finals: set[int] = set()
+        self.slot_names: list[str] = []
+        self.words: set[str] = set()
+        self.has_range = False
+        self.has_any = False
+
+    @classmethod
+    def build(cls, ts: TemplateSet) -> _Graph:
+        graph = cls(ts.intent)
+        builder = _Builder(graph, ts.lists, ts.rules)
+        for sentence in ts.sentences:
+            end = builder.build(sentence.expression, 0, -1)
+            if end != 0:
+                graph.finals.add(end)
+        return graph
+
+    @property
+    def size(self) -> int:
+        return sum(len(a) for a in self.arcs)
+
+    def node(self) -> int:
+        self.arcs.append([])
+        return len(self.arcs) - 1
+
+    def arc(self, src: int, dst: int, kind: int, label: Any = None, slot: int = -1, out: Any = None) -> None:
+        self.arcs[src].append((dst, kind, label, slot, out))
+        if kind == WORD:
+            self.words.add(label)
+        self.has_range |= kind == RANGE
+        self.has_any |= kind == ANY
+
+    def slot(self, name: str) -> int:
+        self.slot_names.append(name)
+        return len(self.slot_names) - 1
+
+    def align(self, tokens: list[str], subs: list[dict[str, float]], max_cost: float) -> FuzzyResult | None:
+        """Viterbi over (graph state, words heard); ``subs[j]`` maps template words to their cost for word j."""
         cost, back = self._close({0: 0.0}, {0: None}, max_cost)
         backs = [back]
-        for token in tokens:
+        arcs, loops = self.arcs, self.loops
+        for j, token in enumerate(tokens):
             insert = INSERT_FILLER_COST if token in FILLER_WORDS else INSERT_COST
+            sub = subs[j]
             new: dict[int, float] = {}
             new_back: dict[int, Any] = {}
-
-            def relax(node: int, value: float, record: Any) -> None:
-                if value <= max_cost and value < new.get(node, math.inf):
-                    new[node] = value
-                    new_back[node] = record
-
             for u, c in cost.items():
-                relax(u, c + insert, (u, None, _INSERT))
-                if u in self._loops:
-                    relax(u, c + WILDCARD_WORD_COST, (u, None, _LOOP))
-                for arc in self._arcs[u]:
+                candidates = [(u, c + insert, (u, None, _INSERT))]
+                if u in loops:
+                    candidates.append((u, c + WILDCARD_WORD_COST, (u, None, _LOOP)))
+                for arc in arcs[u]:
                     kind = arc[1]
                     if kind == WORD:
-                        relax(arc[0], c + self._sub_cost(token, arc[2]), (u, arc, _CONSUME))
+                        candidates.append((arc[0], c + sub.get(arc[2], 1.0), (u, arc, _CONSUME)))
                     elif kind == RANGE:
-                        relax(arc[0], c + (0.0 if _in_range(token, arc[2]) else 1.0), (u, arc, _CONSUME))
+                        candidates.append((arc[0], c + (0.0 if _in_range(token, arc[2]) else 1.0), (u, arc, _CONSUME)))
                     elif kind == ANY:
-                        relax(arc[0], c + WILDCARD_WORD_COST, (u, arc, _CONSUME))
+                        candidates.append((arc[0], c + WILDCARD_WORD_COST, (u, arc, _CONSUME)))
+                for node, value, record in candidates:
+                    if value <= max_cost and value < new.get(node, math.inf):
+                        new[node] = value
+                        new_back[node] = record
             if not new:
                 return None
             floor = min(new.values()) + BEAM
             new = {u: c for u, c in new.items() if c <= floor}
             cost, back = self._close(new, new_back, min(max_cost, floor))
             backs.append(back)
-        ends = [(c, u) for u, c in cost.items() if u in self._finals]
+        ends = [(c, u) for u, c in cost.items() if u in self.finals]
         if not ends:
             return None
         total, end = min(ends)
-        return self._result(end, total, tokens, backs)
-
-    def _sub_cost(self, heard: str, expected: str) -> float:
-        key = (heard, expected)
-        sim = self._sims.get(key)
-        if sim is None:
-            sim = similarity(heard, expected)
-            if len(self._sims) < 200_000:
-                self._sims[key] = sim
-        return 1.0 - sim if sim >= MIN_SIMILARITY else 1.0
+        return self._result(end, total, tokens, backs, subs)
 
     def _close(self, cost: dict[int, float], back: dict[int, Any], max_cost: float) -> tuple[dict[int, float], dict[int, Any]]:
         """Within one column: follow empty arcs and skip template words (deletions), in graph order."""
         heap = list(cost)
         heapq.heapify(heap)
         queued = set(heap)
+        arcs = self.arcs
         while heap:
             u = heapq.heappop(heap)
             c = cost[u]
-            for arc in self._arcs[u]:
-                dst, kind, label = arc[0], arc[1], arc[2]
+            for arc in arcs[u]:
+                dst, kind = arc[0], arc[1]
                 if kind == EPS:
                     value, op = c, _FOLLOW
-                elif kind == WORD:
-                    value, op = c + (DELETE_FUNCTION_WORD_COST if label in FUNCTION_WORDS and arc[3] < 0 else DELETE_COST), _SKIP
+                elif kind == WORD and arc[3] < 0 and arc[2] in FUNCTION_WORDS:
+                    value, op = c + DELETE_FUNCTION_WORD_COST, _SKIP
                 else:
                     value, op = c + DELETE_COST, _SKIP
                 if value <= max_cost and value < cost.get(dst, math.inf):
@@ -223,7 +272,7 @@ class FuzzyMatcher:
                         heapq.heappush(heap, dst)
         return cost, back
 
-    def _result(self, end: int, total: float, tokens: list[str], backs: list[dict[int, Any]]) -> FuzzyResult:
+    def _result(self, end: int, total: float, tokens: list[str], backs: list[dict[int, Any]], subs: list[dict[str, float]]) -> FuzzyResult:
         steps: list[tuple[int, Any, int, int]] = []  # (op, arc, token index, node)
         node, j = end, len(tokens)
         while True:
@@ -244,8 +293,7 @@ class FuzzyMatcher:
         for op, arc, j, u in steps:
             token = tokens[j] if op in (_CONSUME, _INSERT, _LOOP) else None
             if op == _LOOP:
-                slot = self._loops[u]
-                name = self._slot_names[slot]
+                name = self.slot_names[self.loops[u]]
                 slots[name] = f"{slots[name]} {_spoken(token)}"
                 template_words += 1
                 continue
@@ -254,12 +302,12 @@ class FuzzyMatcher:
             dst, kind, label, slot, out = arc
             if kind == EPS:
                 if out is not None:
-                    slots[self._slot_names[slot]] = out
+                    slots[self.slot_names[slot]] = out
                 continue
             template_words += 1
             if slot < 0:
                 continue
-            name = self._slot_names[slot]
+            name = self.slot_names[slot]
             slot_words[slot] = slot_words.get(slot, 0) + 1
             if kind == ANY:
                 slots[name] = _spoken(token) if op == _CONSUME else ""
@@ -269,7 +317,7 @@ class FuzzyMatcher:
                 slots[name] = _range_value(token, label) if ok else None
                 step_cost = 0.0 if ok else 1.0
             else:
-                step_cost = self._sub_cost(token, label) if op == _CONSUME else 1.0
+                step_cost = subs[j].get(label, 1.0) if op == _CONSUME else 1.0
             slot_cost[slot] = slot_cost.get(slot, 0.0) + step_cost
 
         confidence = max(0.0, 1.0 - total / max(len(tokens), template_words, 1))
@@ -277,7 +325,7 @@ class FuzzyMatcher:
             slot_sim = 1.0 - slot_cost[slot] / words
             if slot_sim < SLOT_FLOOR:
                 confidence = min(confidence, slot_sim)
-        return FuzzyResult(self._finals[end], slots, round(confidence, 4), round(total, 4))
+        return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4))
 
 
 def _in_range(token: str | None, label: tuple[int, int, int, float | None]) -> bool:
@@ -301,7 +349,7 @@ def _spoken(token: str) -> str:
 class _Builder:
     """Adds one intent's template expressions to the graph; returns end nodes."""
 
-    def __init__(self, graph: FuzzyMatcher, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]) -> None:
+    def __init__(self, graph: _Graph, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence]) -> None:
         self.g = graph
         self.lists = lists
         self.rules = rules
@@ -346,8 +394,8 @@ class _Builder:
 
     def _chain(self, tokens: list[str], src: int, slot: int) -> int:
         for token in tokens:
-            dst = self.g._node()
-            self.g._arc(src, dst, WORD, token, slot)
+            dst = self.g.node()
+            self.g.arc(src, dst, WORD, token, slot)
             src = dst
         return src
 
@@ -355,23 +403,23 @@ class _Builder:
         unique = list(dict.fromkeys(ends))
         if len(unique) == 1:
             return unique[0]
-        exit_node = self.g._node()
+        exit_node = self.g.node()
         for end in unique:
-            self.g._arc(end, exit_node, EPS)
+            self.g.arc(end, exit_node, EPS)
         return exit_node
 
     def _list(self, ref: ListReference, src: int) -> int:
-        slot = self.g._slot(ref.slot_name)
+        slot = self.g.slot(ref.slot_name)
         inline = ref.get_inline_range()
         slot_list = RangeSlotList(name=None, start=inline[0], stop=inline[1], step=inline[2]) if inline else self.lists[ref.list_name]
         if isinstance(slot_list, RangeSlotList):
-            dst = self.g._node()
-            self.g._arc(src, dst, RANGE, (slot_list.start, slot_list.stop, slot_list.step, slot_list.multiplier), slot)
+            dst = self.g.node()
+            self.g.arc(src, dst, RANGE, (slot_list.start, slot_list.stop, slot_list.step, slot_list.multiplier), slot)
             return dst
         if isinstance(slot_list, WildcardSlotList):
-            dst = self.g._node()
-            self.g._arc(src, dst, ANY, None, slot)
-            self.g._loops[dst] = slot
+            dst = self.g.node()
+            self.g.arc(src, dst, ANY, None, slot)
+            self.g.loops[dst] = slot
             return dst
         if not isinstance(slot_list, TextSlotList):
             raise TypeError(f"unsupported slot list {slot_list!r}")
@@ -387,15 +435,15 @@ class _Builder:
                 for token in tokenize(text):
                     child = children.get((node, token))
                     if child is None:
-                        child = self.g._node()
+                        child = self.g.node()
                         children[(node, token)] = child
-                        self.g._arc(node, child, WORD, token, slot)
+                        self.g.arc(node, child, WORD, token, slot)
                     node = child
                 if node != src:
                     ends.append((node, value.value_out))
-        exit_node = self.g._node()
+        exit_node = self.g.node()
         for node, value_out in ends:
-            self.g._arc(node, exit_node, EPS, None, slot, value_out)
+            self.g.arc(node, exit_node, EPS, None, slot, value_out)
         return exit_node
 
 
