@@ -222,7 +222,8 @@ class IntentEngine:
         return self._owners[intent]
 
     def intents(self, examples: int = 2) -> list[IntentInfo]:
-        from assistant.intents.vocab import examples as make_examples, slot_names
+        from assistant.intents.vocab import examples as make_examples
+        from assistant.intents.vocab import slot_names
 
         return [
             IntentInfo(c.name, c.plugin, c.spec.description, slot_names(c), make_examples(c, examples))

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from hassil import (
     Alternative,
     Expression,
@@ -40,14 +41,15 @@ from hassil import (
     TextSlotList,
     WildcardSlotList,
 )
-import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from assistant.intents.numbers import number_to_words, parse_number
+from assistant.intents.templates import NotText, glued_blocks, spellings
 
 EPS, WORD, RANGE, ANY = range(4)
-_CONSUME, _INSERT, _LOOP, _SKIP, _FOLLOW = range(5)
+_CONSUME, _INSERT, _LOOP, _SKIP, _FOLLOW, _MERGE = range(6)
+_TOKENS_USED = {_CONSUME: 1, _INSERT: 1, _LOOP: 1, _MERGE: 2}
 
 FUNCTION_WORDS = frozenset(
     "a an the to for of in on at by my me i it is be and or with this that these those your our please".split()
@@ -59,6 +61,10 @@ DELETE_COST = 1.0
 DELETE_FUNCTION_WORD_COST = 0.5
 INSERT_COST = 1.0
 INSERT_FILLER_COST = 0.3
+MERGE_COST = 0.1
+"""Two heard words that spell one template word ("fire fox" for "firefox") cost this on top of their difference."""
+MERGE_MIN_SIMILARITY = 0.8
+"""A merge must spell the template word almost exactly, or it would be a cheap way to drop a word."""
 WILDCARD_WORD_COST = 0.5
 """Free text is unverifiable: in a fuzzy match each wildcard word counts half wrong."""
 MIN_SIMILARITY = 0.5
@@ -68,7 +74,6 @@ SLOT_FLOOR = 0.5
 BEAM = 4.0
 """States costing this much more than the best one in their column are dropped."""
 MAX_PERMUTATION_ITEMS = 6
-MAX_GLUED_STRINGS = 64
 
 
 def tokenize(text: str) -> list[str]:
@@ -105,10 +110,6 @@ class TemplateSet:
     rules: Mapping[str, Sentence]
 
 
-class _NotText(Exception):
-    """A glued word part contains a list: fall back to treating the parts as separate words."""
-
-
 class FuzzyMatcher:
     """Word graphs of a set of intents (one per intent) and the aligner that searches them.
 
@@ -136,12 +137,19 @@ class FuzzyMatcher:
         if not tokens or not self._graphs:
             return None
         costs = self._substitution_costs(tokens)
-        subs = [{self._vocab[k]: float(row[k]) for k in np.flatnonzero(row < 1.0)} for row in costs]
+        pairs = [a + b if not (a.startswith("#") or b.startswith("#")) else "#" for a, b in itertools.pairwise(tokens)]
+        merged = self._substitution_costs(pairs, MERGE_MIN_SIMILARITY) + MERGE_COST if pairs else np.ones((0, len(self._vocab)))
+        subs = [_close_words(row, self._vocab) for row in costs]
+        merges = [_close_words(row - MERGE_COST, self._vocab, below=1.0 - MERGE_MIN_SIMILARITY + 1e-6) for row in merged]
         inserts = np.array([INSERT_FILLER_COST if t in FILLER_WORDS else INSERT_COST for t in tokens])
         numbers = np.array([t.startswith("#") for t in tokens])
         bounds = []
-        for graph, columns in zip(self._graphs, self._columns):
-            per_token = np.minimum(inserts, costs[:, columns].min(axis=1)) if len(columns) else inserts.copy()
+        for graph, columns in zip(self._graphs, self._columns, strict=True):
+            per_token = np.minimum(inserts, costs[:, columns].min(axis=1, initial=1.0))
+            if len(pairs):  # a merged pair costs at least half its merge cost per word
+                half = merged[:, columns].min(axis=1, initial=1.0) / 2
+                per_token[:-1] = np.minimum(per_token[:-1], half)
+                per_token[1:] = np.minimum(per_token[1:], half)
             if graph.has_range:
                 per_token[numbers] = 0.0
             if graph.has_any:
@@ -151,20 +159,21 @@ class FuzzyMatcher:
         for i in np.argsort(bounds, kind="stable"):
             if bounds[i] > max_cost:
                 break
-            found = self._graphs[i].align(tokens, subs, max_cost)
+            found = self._graphs[i].align(tokens, subs, merges, max_cost)
             if found is not None and (best is None or found.cost < best.cost):
                 best = found
                 max_cost = found.cost
         return best
 
-    def _substitution_costs(self, tokens: list[str]) -> np.ndarray:
+    def _substitution_costs(self, tokens: list[str], min_similarity: float = MIN_SIMILARITY) -> np.ndarray:
+        """Heard words × template vocabulary: 1 − similarity, 1 for words too unlike to count."""
         sims = process.cdist(tokens, self._vocab, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
         for row, token in enumerate(tokens):  # numbers are either right or wrong
             if token.startswith("#"):
                 sims[row] = [w == token for w in self._vocab]
             else:
                 sims[row, self._number_columns] = 0.0
-        return np.where(sims >= MIN_SIMILARITY, 1.0 - sims, 1.0)
+        return np.where(sims >= min_similarity, 1.0 - sims, 1.0)
 
 
 class _Graph:
@@ -209,16 +218,26 @@ class _Graph:
         self.slot_names.append(name)
         return len(self.slot_names) - 1
 
-    def align(self, tokens: list[str], subs: list[dict[str, float]], max_cost: float) -> FuzzyResult | None:
-        """Viterbi over (graph state, words heard); ``subs[j]`` maps template words to their cost for word j."""
+    def align(self, tokens: list[str], subs: list[dict[str, float]], merges: list[dict[str, float]], max_cost: float) -> FuzzyResult | None:
+        """Viterbi over (graph state, words heard).
+
+        ``subs[j]`` maps template words to their cost for heard word j, ``merges[j]``
+        for heard words j and j+1 run together (which lands two columns later).
+        """
         cost, back = self._close({0: 0.0}, {0: None}, max_cost)
         backs = [back]
         arcs, loops = self.arcs, self.loops
+        later: dict[int, list[tuple[int, float, Any]]] = {}
         for j, token in enumerate(tokens):
             insert = INSERT_FILLER_COST if token in FILLER_WORDS else INSERT_COST
             sub = subs[j]
+            merge = merges[j] if j < len(merges) else {}
             new: dict[int, float] = {}
             new_back: dict[int, Any] = {}
+            for node, value, record in later.pop(j + 1, ()):
+                if value < new.get(node, math.inf):
+                    new[node] = value
+                    new_back[node] = record
             for u, c in cost.items():
                 candidates = [(u, c + insert, (u, None, _INSERT))]
                 if u in loops:
@@ -227,6 +246,8 @@ class _Graph:
                     kind = arc[1]
                     if kind == WORD:
                         candidates.append((arc[0], c + sub.get(arc[2], 1.0), (u, arc, _CONSUME)))
+                        if arc[2] in merge and c + merge[arc[2]] + MERGE_COST <= max_cost:
+                            later.setdefault(j + 2, []).append((arc[0], c + merge[arc[2]] + MERGE_COST, (u, arc, _MERGE)))
                     elif kind == RANGE:
                         candidates.append((arc[0], c + (0.0 if _in_range(token, arc[2]) else 1.0), (u, arc, _CONSUME)))
                     elif kind == ANY:
@@ -245,7 +266,7 @@ class _Graph:
         if not ends:
             return None
         total, end = min(ends)
-        return self._result(end, total, tokens, backs, subs)
+        return self._result(end, total, tokens, backs, subs, merges)
 
     def _close(self, cost: dict[int, float], back: dict[int, Any], max_cost: float) -> tuple[dict[int, float], dict[int, Any]]:
         """Within one column: follow empty arcs and skip template words (deletions), in graph order."""
@@ -272,7 +293,9 @@ class _Graph:
                         heapq.heappush(heap, dst)
         return cost, back
 
-    def _result(self, end: int, total: float, tokens: list[str], backs: list[dict[int, Any]], subs: list[dict[str, float]]) -> FuzzyResult:
+    def _result(
+        self, end: int, total: float, tokens: list[str], backs: list[dict[int, Any]], subs: list[dict[str, float]], merges: list[dict[str, float]]
+    ) -> FuzzyResult:
         steps: list[tuple[int, Any, int, int]] = []  # (op, arc, token index, node)
         node, j = end, len(tokens)
         while True:
@@ -280,8 +303,7 @@ class _Graph:
             if record is None:
                 break
             u, arc, op = record
-            if op in (_CONSUME, _INSERT, _LOOP):
-                j -= 1
+            j -= _TOKENS_USED.get(op, 0)
             steps.append((op, arc, j, u))
             node = u
         steps.reverse()
@@ -291,7 +313,7 @@ class _Graph:
         slot_words: dict[int, int] = {}
         template_words = 0
         for op, arc, j, u in steps:
-            token = tokens[j] if op in (_CONSUME, _INSERT, _LOOP) else None
+            token = tokens[j] if op in _TOKENS_USED else None
             if op == _LOOP:
                 name = self.slot_names[self.loops[u]]
                 slots[name] = f"{slots[name]} {_spoken(token)}"
@@ -317,7 +339,11 @@ class _Graph:
                 slots[name] = _range_value(token, label) if ok else None
                 step_cost = 0.0 if ok else 1.0
             else:
-                step_cost = subs[j].get(label, 1.0) if op == _CONSUME else 1.0
+                step_cost = 1.0
+                if op == _CONSUME:
+                    step_cost = subs[j].get(label, 1.0)
+                elif op == _MERGE:
+                    step_cost = merges[j].get(label, 1.0) + MERGE_COST
             slot_cost[slot] = slot_cost.get(slot, 0.0) + step_cost
 
         confidence = max(0.0, 1.0 - total / max(len(tokens), template_words, 1))
@@ -326,6 +352,11 @@ class _Graph:
             if slot_sim < SLOT_FLOOR:
                 confidence = min(confidence, slot_sim)
         return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4))
+
+
+def _close_words(costs: np.ndarray, vocab: list[str], below: float = 1.0) -> dict[str, float]:
+    """The template words a heard word could be (cost below ``below``), as a dict for the inner loop."""
+    return {vocab[k]: float(costs[k]) for k in np.flatnonzero(costs < below)}
 
 
 def _in_range(token: str | None, label: tuple[int, int, int, float | None]) -> bool:
@@ -371,7 +402,7 @@ class _Builder:
             return self._join(ends)
         if isinstance(expr, Sequence):
             end = src
-            for block in _glued_blocks(expr.items, self.rules):
+            for block in glued_blocks(expr.items, self.rules):
                 end = self._block(block, end, slot)
             return end
         if isinstance(expr, RuleReference):
@@ -384,8 +415,8 @@ class _Builder:
         if len(items) == 1:
             return self.build(items[0], src, slot)
         try:
-            strings = _strings(Sequence(items=items), self.rules)
-        except _NotText:
+            strings = spellings(Sequence(items=items), self.rules)
+        except NotText:
             end = src
             for item in items:
                 end = self.build(item, end, slot)
@@ -427,8 +458,8 @@ class _Builder:
         ends: list[tuple[int, Any]] = []
         for value in slot_list.values:
             try:
-                spoken = _strings(value.text_in, self.rules)
-            except _NotText:
+                spoken = spellings(value.text_in, self.rules)
+            except NotText:
                 continue
             for text in spoken:
                 node = src
@@ -445,57 +476,3 @@ class _Builder:
         for node, value_out in ends:
             self.g.arc(node, exit_node, EPS, None, slot, value_out)
         return exit_node
-
-
-def _edges(expr: Expression, rules: Mapping[str, Sentence]) -> tuple[bool, bool] | None:
-    """Whether an expression starts/ends with a letter (may glue to its neighbour); None if empty."""
-    if isinstance(expr, TextChunk):
-        text = expr.text
-        return (not text[0].isspace(), not text[-1].isspace()) if text else None
-    if isinstance(expr, ListReference):
-        return (True, True)
-    if isinstance(expr, RuleReference):
-        return _edges(rules[expr.rule_name].expression, rules) if expr.rule_name in rules else None
-    if isinstance(expr, Permutation):
-        return (False, False)
-    if isinstance(expr, Alternative):
-        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
-        return (any(e[0] for e in found), any(e[1] for e in found)) if found else None
-    if isinstance(expr, Sequence):
-        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
-        return (found[0][0], found[-1][1]) if found else None
-    return None
-
-
-def _glued_blocks(items: list[Expression], rules: Mapping[str, Sentence]) -> list[list[Expression]]:
-    """Split a sequence where a space separates items; "minute" + "[s]" stay one block (one word)."""
-    blocks: list[list[Expression]] = []
-    ends_with_letter = False
-    for item in items:
-        edges = _edges(item, rules)
-        if edges is None:
-            continue
-        if blocks and ends_with_letter and edges[0]:
-            blocks[-1].append(item)
-        else:
-            blocks.append([item])
-        ends_with_letter = edges[1]
-    return blocks
-
-
-def _strings(expr: Expression, rules: Mapping[str, Sentence]) -> list[str]:
-    """Every text a list-free expression spells (for glued word parts and list values)."""
-    if isinstance(expr, TextChunk):
-        return [expr.text]
-    if isinstance(expr, Alternative):
-        return [s for item in expr.items for s in _strings(item, rules)]
-    if isinstance(expr, Sequence):
-        out = [""]
-        for item in expr.items:
-            out = [a + b for a in out for b in _strings(item, rules)]
-            if len(out) > MAX_GLUED_STRINGS:
-                raise _NotText
-        return out
-    if isinstance(expr, RuleReference) and expr.rule_name in rules:
-        return _strings(rules[expr.rule_name].expression, rules)
-    raise _NotText

@@ -46,7 +46,7 @@ def split_duration(amounts: Mapping[str, float], units: tuple[str, str, str] = (
     minutes_f = amounts.get("m", 0.0) + (hours_f - hours) * 60
     minutes = int(minutes_f)
     seconds = round(amounts.get("s", 0.0) + (minutes_f - minutes) * 60)
-    return {unit: value for unit, value in zip(units, (hours, minutes, seconds)) if value}
+    return {unit: value for unit, value in zip(units, (hours, minutes, seconds), strict=True) if value}
 
 
 def duration_seconds(slots: Mapping[str, Any], prefix: str = "") -> int:

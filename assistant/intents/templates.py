@@ -20,9 +20,11 @@ from hassil import (
     Group,
     IntentData,
     ListReference,
+    Permutation,
     RangeSlotList,
     RuleReference,
     Sentence,
+    Sequence,
     SlotList,
     TextChunk,
     TextSlotList,
@@ -123,8 +125,8 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
             sentences = data.sentences
         except HassilError as exc:
             raise PluginError(f"{spec.where}: intent {spec.name!r} has a template hassil cannot parse: {exc}") from None
-        for template, sentence in zip(spec.templates, sentences):
-            _check_references(sentence.expression, lists, rules, f"{spec.where}: intent {spec.name!r}, template {template!r}")
+        for sentence in sentences:
+            _check_references(sentence.expression, lists, rules, f"{spec.where}: intent {spec.name!r}, template {sentence.text!r}")
         compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
     return compiled
 
@@ -187,5 +189,62 @@ def _expand_durations(template: str, durations: Mapping[str, Duration]) -> tuple
     return _LIST_REF.sub(replace, template), used
 
 
-def is_optional(expression: Expression) -> bool:
-    return isinstance(expression, Alternative) and expression.is_optional
+MAX_SPELLINGS = 64
+
+
+class NotText(Exception):
+    """The expression contains a list or a permutation: it does not spell a few fixed strings."""
+
+
+def _edges(expr: Expression, rules: Mapping[str, Sentence]) -> tuple[bool, bool] | None:
+    """Whether an expression starts/ends with a letter (may glue to its neighbour); None if empty."""
+    if isinstance(expr, TextChunk):
+        text = expr.text
+        return (not text[0].isspace(), not text[-1].isspace()) if text else None
+    if isinstance(expr, ListReference):
+        return (True, True)
+    if isinstance(expr, RuleReference):
+        return _edges(rules[expr.rule_name].expression, rules) if expr.rule_name in rules else None
+    if isinstance(expr, Permutation):
+        return (False, False)
+    if isinstance(expr, Alternative):
+        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
+        return (any(e[0] for e in found), any(e[1] for e in found)) if found else None
+    if isinstance(expr, Sequence):
+        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
+        return (found[0][0], found[-1][1]) if found else None
+    return None
+
+
+def glued_blocks(items: list[Expression], rules: Mapping[str, Sentence]) -> list[list[Expression]]:
+    """Split a sequence where a space separates items; "minute" + "[s]" stay one block (one word)."""
+    blocks: list[list[Expression]] = []
+    ends_with_letter = False
+    for item in items:
+        edges = _edges(item, rules)
+        if edges is None:
+            continue
+        if blocks and ends_with_letter and edges[0]:
+            blocks[-1].append(item)
+        else:
+            blocks.append([item])
+        ends_with_letter = edges[1]
+    return blocks
+
+
+def spellings(expr: Expression, rules: Mapping[str, Sentence]) -> list[str]:
+    """Every text a list-free expression spells (for glued word parts and list values)."""
+    if isinstance(expr, TextChunk):
+        return [expr.text]
+    if isinstance(expr, Alternative):
+        return [s for item in expr.items for s in spellings(item, rules)]
+    if isinstance(expr, Sequence):
+        out = [""]
+        for item in expr.items:
+            out = [a + b for a in out for b in spellings(item, rules)]
+            if len(out) > MAX_SPELLINGS:
+                raise NotText
+        return out
+    if isinstance(expr, RuleReference) and expr.rule_name in rules:
+        return spellings(rules[expr.rule_name].expression, rules)
+    raise NotText

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from hassil import (
     Alternative,
     Expression,
+    Group,
     ListReference,
     Permutation,
     RangeSlotList,
@@ -28,7 +29,7 @@ from hassil import (
 
 from assistant.intents.numbers import number_to_words
 from assistant.intents.plugin import Wildcard
-from assistant.intents.templates import CompiledIntent, walk
+from assistant.intents.templates import CompiledIntent, NotText, glued_blocks, spellings, walk
 from assistant.vocabulary import Vocabulary
 
 MAX_PHRASES = 2000
@@ -105,21 +106,35 @@ def _range(slot_list: RangeSlotList) -> range:
 
 
 def _words(expr: Expression, intent: CompiledIntent) -> Iterator[str]:
-    for item in walk(expr, intent.rules):
-        if isinstance(item, TextChunk):
-            yield from item.text.split()
-        elif isinstance(item, ListReference):
-            slot_list = intent.slot_lists.get(item.list_name)
-            if isinstance(slot_list, TextSlotList):
-                for value in slot_list.values:
-                    for text in _expand(value.text_in, intent):
+    if isinstance(expr, TextChunk):
+        yield from expr.text.split()
+    elif isinstance(expr, Sequence):
+        for block in glued_blocks(expr.items, intent.rules):
+            if len(block) > 1:  # "minute[s]" is the words "minute" and "minutes", not "minute" and "s"
+                try:
+                    for text in spellings(Sequence(items=block), intent.rules):
                         yield from text.split()
-            elif isinstance(slot_list, RangeSlotList):
-                for n in _range(slot_list):
-                    yield from number_to_words(n).split()
-            elif isinstance(slot_list, WildcardSlotList):
-                for text in _wildcard(intent, item.list_name).examples:
-                    yield from text.lower().split()
+                    continue
+                except NotText:
+                    pass
+            for item in block:
+                yield from _words(item, intent)
+    elif isinstance(expr, Group):
+        for item in expr.items:
+            yield from _words(item, intent)
+    elif isinstance(expr, RuleReference):
+        yield from _words(intent.rules[expr.rule_name].expression, intent)
+    elif isinstance(expr, ListReference):
+        slot_list = intent.slot_lists.get(expr.list_name)
+        if isinstance(slot_list, TextSlotList):
+            for value in slot_list.values:
+                yield from _words(value.text_in, intent)
+        elif isinstance(slot_list, RangeSlotList):
+            for n in _range(slot_list):
+                yield from number_to_words(n).split()
+        elif isinstance(slot_list, WildcardSlotList):
+            for text in _wildcard(intent, expr.list_name).examples:
+                yield from text.lower().split()
 
 
 def _count(expr: Expression, intent: CompiledIntent) -> int:
