@@ -69,7 +69,7 @@ def start_timer(req):
     timer = Timer(name, seconds)
     _run(req, timer, seconds)
     timers.append(timer)
-    what = f"The {name} timer" if name else "Timer"
+    what = f"{name.capitalize()} timer" if name else "Timer"
     return Reply(f"{what} set for {say(seconds)}.", data={"timer": {"name": name, "seconds": seconds}})
 
 

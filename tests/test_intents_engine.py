@@ -6,7 +6,7 @@ import pytest
 
 from assistant.config import Config
 from assistant.intents import IntentEngine
-from tests.intents_corpus import OUT_OF_SCOPE
+from tests.intents_helpers import OUT_OF_SCOPE
 
 
 @pytest.fixture(scope="module")

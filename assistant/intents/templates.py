@@ -33,6 +33,7 @@ from hassil import (
     parse_sentence,
 )
 from hassil.errors import HassilError
+from hassil.parser import ParseError
 
 from assistant.intents.normalize import normalize, normalize_template
 from assistant.intents.plugin import Duration, IntentSpec, Plugin, PluginError, Range, Wildcard
@@ -103,7 +104,7 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
             lists[list_name] = _slot_list(list_name, values, where)
     try:
         rules = {name: parse_sentence(_expand_durations(normalize_template(body), durations)[0], keep_text=True) for name, body in plugin.rules.items()}
-    except HassilError as exc:
+    except (HassilError, ParseError) as exc:
         raise PluginError(f"{where}: a rule of plugin {plugin.name!r} is not a valid template: {exc}") from None
     compiled = []
     for spec in plugin.intents:
@@ -123,7 +124,7 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
         )
         try:
             sentences = data.sentences
-        except HassilError as exc:
+        except (HassilError, ParseError) as exc:
             raise PluginError(f"{spec.where}: intent {spec.name!r} has a template hassil cannot parse: {exc}") from None
         for sentence in sentences:
             _check_references(sentence.expression, lists, rules, f"{spec.where}: intent {spec.name!r}, template {sentence.text!r}")
@@ -162,7 +163,7 @@ def _slot_list(name: str, values: Any, where: str) -> SlotList:
         raise PluginError(f"{where}: slot list {{{name}}} must be a list, a dict of synonym -> value, Range, Duration or Wildcard, not {type(values).__name__}")
     try:
         return TextSlotList(name=name, values=[TextSlotValue(text_in=_value_expression(str(said)), value_out=value) for said, value in pairs])
-    except HassilError as exc:
+    except (HassilError, ParseError) as exc:
         raise PluginError(f"{where}: a value of slot list {{{name}}} is not a valid template: {exc}") from None
 
 

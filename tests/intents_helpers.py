@@ -1,4 +1,4 @@
-"""Text corpora for the intent tests and bench/bench_intents.py.
+"""Shared by the intent tests and bench/bench_intents.py: text corpora, a fake clock, an announcement recorder.
 
 The coffee-dev manifest has labels, not transcripts: :func:`coffee_text` says
 each label the way the grammar allows, rotating the lead-in words and the order
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 
 from assistant.intents.numbers import parse_number
 from tests.helpers import COFFEE_DEV
@@ -105,3 +106,31 @@ def misheard(text: str, seed: int) -> str:
         if little:
             del words[rng.choice(little)]
     return " ".join(words)
+
+
+class FakeClock:
+    """A clock tests move by hand, for waits that would take minutes in real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Announcements:
+    """The ``announce`` callback of a Dispatcher: records what scheduled actions said."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.arrived = threading.Condition()
+
+    def __call__(self, text: str) -> None:
+        with self.arrived:
+            self.texts.append(text)
+            self.arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[str]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.texts) >= count, timeout)
+            return list(self.texts)
