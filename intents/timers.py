@@ -199,7 +199,7 @@ def _targets(req, timers):
     return list(timers)
 
 
-def _with_timer(req, act, usable=lambda t: True, state=""):
+def _with_timer(req, act, usable=lambda t: True, condition=""):
     """Run ``act`` on the one timer meant, or ask which when several fit."""
     timers = req.state.setdefault("timers", [])
     meant = _targets(req, timers)
@@ -209,7 +209,7 @@ def _with_timer(req, act, usable=lambda t: True, state=""):
             return "You have no timers running."
         if not meant:
             return _not_found(req)
-        return f"The {meant[0].label} is not {state}." if len(meant) == 1 else f"None of those timers is {state}."
+        return f"The {meant[0].label} is not {condition}." if len(meant) == 1 else f"None of those timers is {condition}."
     if len(found) == 1:
         return act(found[0])
     choices = ", ".join(f"the {t.label}" for t in found[:-1]) + f" or the {found[-1].label}"

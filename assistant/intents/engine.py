@@ -25,6 +25,8 @@ from assistant.intents.normalize import normalize
 from assistant.intents.plugin import Handler, Plugin, PluginError
 from assistant.intents.slots import type_slots
 from assistant.intents.templates import CompiledIntent, compile_plugin
+from assistant.intents.vocab import build_vocabulary, slot_names
+from assistant.intents.vocab import examples as make_examples
 from assistant.vocabulary import Vocabulary
 
 _log = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ class IntentEngine:
         enable = set(config.intents.enable)
         explicit: set[str] = set()
         sources: list[Path] = [loader.BUILTIN_DIR] if loader.BUILTIN_DIR.is_dir() else []
+        if not sources:
+            _log.warning("the built-in skills folder %s is missing: only configured and installed plugins are loaded", loader.BUILTIN_DIR)
         sources += [Path(p).expanduser() for p in config.intents.paths]
         extra_files: set[Path] = set()
         for item in extra_paths:
@@ -222,9 +226,6 @@ class IntentEngine:
         return self._owners[intent]
 
     def intents(self, examples: int = 2) -> list[IntentInfo]:
-        from assistant.intents.vocab import examples as make_examples
-        from assistant.intents.vocab import slot_names
-
         return [
             IntentInfo(c.name, c.plugin, c.spec.description, slot_names(c), make_examples(c, examples))
             for c in self._intents.values()
@@ -233,8 +234,6 @@ class IntentEngine:
     def vocabulary(self) -> Vocabulary:
         """Words and phrases the templates can produce, for recognizer biasing (computed once)."""
         if self._vocabulary is None:
-            from assistant.intents.vocab import build_vocabulary
-
             self._vocabulary = build_vocabulary(list(self._intents.values()))
         return self._vocabulary
 
@@ -265,10 +264,6 @@ def _merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 
 
 def _declaration_failure(source: str, exc: Exception) -> loader.LoadFailure:
-    message = str(exc)
-    found = re.match(r"(?P<file>.+?):(?P<line>\d+): (?P<rest>.*)", message, re.S)
-    if isinstance(exc, PluginError) and found:
-        return loader.LoadFailure(found["file"], int(found["line"]), found["rest"])
     if isinstance(exc, PluginError):
-        return loader.LoadFailure(source, None, message)
+        return loader.LoadFailure(exc.source or source, exc.line, exc.message)
     return loader.describe_failure(Path(source), exc)

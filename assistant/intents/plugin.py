@@ -136,12 +136,23 @@ class IntentSpec:
     handler: Handler
     description: str = ""
     examples: tuple[str, ...] = ()
-    where: str = ""
-    """file:line of the declaration, for error messages."""
+    source: str = ""
+    line: int | None = None
+    """Where the intent is declared, for error messages."""
 
 
 class PluginError(Exception):
     """A plugin's declaration is wrong (bad template, unknown list); the plugin is skipped."""
+
+    def __init__(self, message: str, source: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}: " if self.source and self.line else f"{self.source}: " if self.source else ""
+        return where + self.message
 
 
 @dataclass
@@ -163,12 +174,12 @@ class Plugin:
     def intent(self, name: str, *templates: str, description: str = "", examples: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         """Decorator: the function handles intent ``name``, said as any of ``templates``."""
         caller = sys._getframe(1)
-        where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+        source, line = caller.f_code.co_filename, caller.f_lineno
         if not templates:
-            raise PluginError(f"{where}: intent {name!r} needs at least one template")
+            raise PluginError(f"intent {name!r} needs at least one template", source, line)
 
         def register(handler: Handler) -> Handler:
-            self.intents.append(IntentSpec(name, tuple(templates), handler, description, tuple(examples), where))
+            self.intents.append(IntentSpec(name, tuple(templates), handler, description, tuple(examples), source, line))
             return handler
 
         return register

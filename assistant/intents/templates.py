@@ -89,7 +89,8 @@ class CompiledIntent:
 
 def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledIntent]:
     """Turn a plugin's declarations into hassil intent data; PluginError says what is wrong and where."""
-    where = plugin.intents[0].where if plugin.intents else plugin.name
+    first = plugin.intents[0] if plugin.intents else None
+    where = (first.source, first.line) if first else (None, None)
     lists: dict[str, SlotList] = {}
     durations: dict[str, Duration] = {}
     wildcards: dict[str, Wildcard] = {}
@@ -105,7 +106,7 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
     try:
         rules = {name: parse_sentence(_expand_durations(normalize_template(body), durations)[0], keep_text=True) for name, body in plugin.rules.items()}
     except (HassilError, ParseError) as exc:
-        raise PluginError(f"{where}: a rule of plugin {plugin.name!r} is not a valid template: {exc}") from None
+        raise PluginError(f"a rule of plugin {plugin.name!r} is not a valid template: {exc}", *where) from None
     compiled = []
     for spec in plugin.intents:
         texts: list[str] = []
@@ -125,9 +126,9 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
         try:
             sentences = data.sentences
         except (HassilError, ParseError) as exc:
-            raise PluginError(f"{spec.where}: intent {spec.name!r} has a template hassil cannot parse: {exc}") from None
+            raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
         for sentence in sentences:
-            _check_references(sentence.expression, lists, rules, f"{spec.where}: intent {spec.name!r}, template {sentence.text!r}")
+            _check_references(sentence.expression, lists, rules, spec, sentence.text)
         compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
     return compiled
 
@@ -144,15 +145,16 @@ def walk(expression: Expression, rules: Mapping[str, Sentence], depth: int = 0) 
         yield from walk(rules[expression.rule_name].expression, rules, depth + 1)
 
 
-def _check_references(expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], where: str) -> None:
+def _check_references(expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], spec: IntentSpec, template: str | None) -> None:
+    what = f"intent {spec.name!r}, template {template!r}"
     for item in walk(expression, rules):
         if isinstance(item, ListReference) and item.list_name not in lists and not item.is_inline_range:
-            raise PluginError(f"{where}: no slot list named {{{item.list_name}}}; declare it in Plugin(lists=...)")
+            raise PluginError(f"{what}: no slot list named {{{item.list_name}}}; declare it in Plugin(lists=...)", spec.source, spec.line)
         if isinstance(item, RuleReference) and item.rule_name not in rules:
-            raise PluginError(f"{where}: no rule named <{item.rule_name}>; declare it in Plugin(rules=...)")
+            raise PluginError(f"{what}: no rule named <{item.rule_name}>; declare it in Plugin(rules=...)", spec.source, spec.line)
 
 
-def _slot_list(name: str, values: Any, where: str) -> SlotList:
+def _slot_list(name: str, values: Any, where: tuple[str | None, int | None]) -> SlotList:
     if isinstance(values, Range):
         return RangeSlotList(name=name, start=values.start, stop=values.stop, step=values.step, words_language="en")
     if isinstance(values, Mapping):
@@ -160,11 +162,11 @@ def _slot_list(name: str, values: Any, where: str) -> SlotList:
     elif isinstance(values, (list, tuple)):
         pairs = [(value, value) for value in values]
     else:
-        raise PluginError(f"{where}: slot list {{{name}}} must be a list, a dict of synonym -> value, Range, Duration or Wildcard, not {type(values).__name__}")
+        raise PluginError(f"slot list {{{name}}} must be a list, a dict of synonym -> value, Range, Duration or Wildcard, not {type(values).__name__}", *where)
     try:
         return TextSlotList(name=name, values=[TextSlotValue(text_in=_value_expression(str(said)), value_out=value) for said, value in pairs])
     except (HassilError, ParseError) as exc:
-        raise PluginError(f"{where}: a value of slot list {{{name}}} is not a valid template: {exc}") from None
+        raise PluginError(f"a value of slot list {{{name}}} is not a valid template: {exc}", *where) from None
 
 
 def _value_expression(said: str) -> Expression:
