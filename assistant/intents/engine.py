@@ -8,23 +8,21 @@ match has confidence 1.0; a fuzzy one its alignment score, and below
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from hassil import Intents, recognize_best
 from hassil.intents import Intent
 
 from assistant.config import Config
-from assistant.errors import ConfigError
 from assistant.intents import loader
 from assistant.intents.fuzzy import FuzzyMatcher, TemplateSet, tokenize
+from assistant.intents.loader import LoadedPlugin
 from assistant.intents.normalize import normalize
-from assistant.intents.plugin import Handler, Plugin, PluginError
+from assistant.intents.plugin import Handler
 from assistant.intents.slots import type_slots
-from assistant.intents.templates import CompiledIntent, compile_plugin
+from assistant.intents.templates import CompiledIntent
 from assistant.intents.vocab import build_vocabulary, slot_names
 from assistant.intents.vocab import examples as make_examples
 from assistant.vocabulary import Vocabulary
@@ -42,20 +40,6 @@ class IntentMatch:
     confidence: float
     text: str
     plugin: str
-
-
-@dataclass
-class LoadedPlugin:
-    """A plugin that is on and compiled, with its merged settings."""
-
-    plugin: Plugin
-    source: str
-    config: dict[str, Any]
-    intents: list[CompiledIntent] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.plugin.name or ""
 
 
 @dataclass(frozen=True)
@@ -105,84 +89,11 @@ class IntentEngine:
         An ``extra_paths`` entry that is not a file or folder is taken as the
         name of a plugin to switch on (``--intents coffee``).
         """
-        enable = set(config.intents.enable)
-        explicit: set[str] = set()
-        sources: list[Path] = [loader.BUILTIN_DIR] if loader.BUILTIN_DIR.is_dir() else []
-        if not sources:
-            _log.warning("the built-in skills folder %s is missing: only configured and installed plugins are loaded", loader.BUILTIN_DIR)
-        sources += [Path(p).expanduser() for p in config.intents.paths]
-        extra_files: set[Path] = set()
-        for item in extra_paths:
-            path = Path(item).expanduser()
-            if path.exists():
-                sources.append(path)
-                extra_files.update(p.resolve() for p in loader.plugin_files(path))
-            elif re.fullmatch(r"[A-Za-z_][\w-]*", item):
-                explicit.add(item)
-            else:
-                raise ConfigError(f"--intents {item}: no such file or folder")
-        for path in sources:
-            if not path.exists():
-                raise ConfigError(f"intents.paths: {path} does not exist")
-
-        found: list[loader.Found] = []
-        failures: list[loader.LoadFailure] = []
-        seen_files: set[Path] = set()
-        for source in sources:
-            for file in loader.plugin_files(source):
-                if file.resolve() in seen_files:
-                    continue
-                seen_files.add(file.resolve())
-                plugins, failure = loader.load_file(file)
-                if file.resolve() in extra_files:
-                    explicit.update(p.plugin.name for p in plugins if p.plugin.name)
-                found.extend(plugins)
-                if failure:
-                    failures.append(failure)
-        installed, broken = loader.load_entry_points()
-        found += installed
-        failures += broken
-
-        known = {f.plugin.name for f in found}
-        unknown = (enable | explicit) - known
-        if unknown & explicit:
-            raise ConfigError(f"--intents {', '.join(sorted(unknown & explicit))}: no such plugin file or plugin name; known plugins: {', '.join(sorted(n for n in known if n))}")
-        for name in sorted(unknown):
-            _log.warning("intents.enable: no plugin named %r (known: %s)", name, ", ".join(sorted(n for n in known if n)))
-        for name in sorted(set(config.plugins) - known):
-            _log.warning("plugins.%s: no plugin of that name is installed; its settings are unused", name)
-
-        loaded: list[LoadedPlugin] = []
-        off: list[str] = []
-        names: dict[str, str] = {}
-        intent_owner: dict[str, str] = {}
-        for item in found:
-            plugin = item.plugin
-            if plugin.name is None:
-                failures.append(loader.LoadFailure(item.source, None, "several Plugins in one file: give each a name"))
-                continue
-            on = (plugin.enabled or plugin.name in enable or plugin.name in explicit) and plugin.name not in config.intents.disable
-            if not on:
-                off.append(plugin.name)
-                continue
-            if plugin.name in names:
-                failures.append(loader.LoadFailure(item.source, None, f"a plugin named {plugin.name!r} is already loaded from {names[plugin.name]}"))
-                continue
-            settings = _merge(plugin.config, config.plugins.get(plugin.name, {}))
-            try:
-                compiled = compile_plugin(plugin, settings)
-                clash = next((c.name for c in compiled if c.name in intent_owner), None)
-                if clash:
-                    raise PluginError(f"intent {clash!r} is already defined by plugin {intent_owner[clash]!r}")
-            except Exception as exc:  # a plugin's lists callable or templates may fail in any way
-                failures.append(_declaration_failure(item.source, exc))
-                continue
-            names[plugin.name] = item.source
-            intent_owner.update((c.name, plugin.name) for c in compiled)
-            loaded.append(LoadedPlugin(plugin, item.source, settings, compiled))
-        for failure in failures:
+        found, failures, explicit = loader.discover(config, extra_paths)
+        loaded, off, broken = loader.activate(found, config, explicit)
+        for failure in failures + broken:
             _log.warning("intent plugin skipped: %s", failure)
-        return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures, available_off=off)
+        return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures + broken, available_off=off)
 
     # -- recognition --
     def recognize(self, text: str) -> IntentMatch | None:
@@ -251,19 +162,3 @@ def _cost_bound(threshold: float, words: int) -> float:
     if threshold <= 0.5:
         return float("inf")
     return (1 - threshold) * words / (2 * threshold - 1) + 1e-9
-
-
-def _merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _declaration_failure(source: str, exc: Exception) -> loader.LoadFailure:
-    if isinstance(exc, PluginError):
-        return loader.LoadFailure(exc.source or source, exc.line, exc.message)
-    return loader.describe_failure(Path(source), exc)
