@@ -1,18 +1,19 @@
 """Closest-template matching for text no template matches exactly.
 
-The templates (hassil expressions, lists and rules) are compiled once into one
-word graph: a DAG whose arcs are template words, number ranges and wildcards,
-with the slot values written on the arcs that leave a list. A query is aligned
-against the whole graph at once with a weighted edit distance (Viterbi over
-graph states × input words), so the cost per query grows with the size of the
+Each intent's templates (hassil expressions, lists and rules) are compiled once
+into a word graph: a DAG whose arcs are template words, number ranges and
+wildcards, with the slot values written on the arcs that leave a list. A query
+is aligned against the graph with a weighted edit distance (Viterbi over graph
+states × heard words), so the cost per query grows with the size of the
 templates, never with the number of sentences they expand to (the coffee
-grammar's millions of sentences are a few hundred arcs here).
+grammar's millions of sentences are under a thousand arcs here).
 
 Costs: a template word heard as another word costs 1 − similarity (normalised
 edit distance, so "rose"/"roast" and "media"/"medium" are close, "set"/"stop"
-are not); a template word not heard costs 1 (0.5 for little words like "a",
-"the", "for"); an extra word costs 1 (0.3 for fillers like "um", "please"); a
-word taken by a wildcard slot costs 0.5. The confidence is
+are not); two heard words spelling one template word ("fire fox") cost their
+difference + 0.1; a template word not heard costs 1 (0.5 for little words like
+"a", "the", "for"); an extra word costs 1 (0.3 for fillers like "um",
+"please"); a word taken by a wildcard slot costs 0.5. The confidence is
 1 − cost / max(words heard, template words on the path); a slot value that is
 mostly wrong caps it, so "set a timer for dragons minutes" is not a timer.
 """
@@ -138,16 +139,16 @@ class FuzzyMatcher:
             return None
         costs = self._substitution_costs(tokens)
         pairs = [a + b if not (a.startswith("#") or b.startswith("#")) else "#" for a, b in itertools.pairwise(tokens)]
-        merged = self._substitution_costs(pairs, MERGE_MIN_SIMILARITY) + MERGE_COST if pairs else np.ones((0, len(self._vocab)))
+        merged = self._substitution_costs(pairs, MERGE_MIN_SIMILARITY) if pairs else np.ones((0, len(self._vocab)))
         subs = [_close_words(row, self._vocab) for row in costs]
-        merges = [_close_words(row - MERGE_COST, self._vocab, below=1.0 - MERGE_MIN_SIMILARITY + 1e-6) for row in merged]
+        merges = [_close_words(row, self._vocab) for row in merged]
         inserts = np.array([INSERT_FILLER_COST if t in FILLER_WORDS else INSERT_COST for t in tokens])
         numbers = np.array([t.startswith("#") for t in tokens])
         bounds = []
         for graph, columns in zip(self._graphs, self._columns, strict=True):
             per_token = np.minimum(inserts, costs[:, columns].min(axis=1, initial=1.0))
             if len(pairs):  # a merged pair costs at least half its merge cost per word
-                half = merged[:, columns].min(axis=1, initial=1.0) / 2
+                half = (merged[:, columns].min(axis=1, initial=1.0) + MERGE_COST) / 2
                 per_token[:-1] = np.minimum(per_token[:-1], half)
                 per_token[1:] = np.minimum(per_token[1:], half)
             if graph.has_range:
@@ -354,9 +355,9 @@ class _Graph:
         return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4))
 
 
-def _close_words(costs: np.ndarray, vocab: list[str], below: float = 1.0) -> dict[str, float]:
-    """The template words a heard word could be (cost below ``below``), as a dict for the inner loop."""
-    return {vocab[k]: float(costs[k]) for k in np.flatnonzero(costs < below)}
+def _close_words(costs: np.ndarray, vocab: list[str]) -> dict[str, float]:
+    """The template words a heard word could be (cost below 1), as a dict for the inner loop."""
+    return {vocab[k]: float(costs[k]) for k in np.flatnonzero(costs < 1.0)}
 
 
 def _in_range(token: str | None, label: tuple[int, int, int, float | None]) -> bool:

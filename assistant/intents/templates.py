@@ -91,6 +91,39 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
     """Turn a plugin's declarations into hassil intent data; PluginError says what is wrong and where."""
     first = plugin.intents[0] if plugin.intents else None
     where = (first.source, first.line) if first else (None, None)
+    lists, durations, wildcards = _resolve_lists(plugin, config, where)
+    rule_durations: dict[str, Duration] = {}
+    rules: dict[str, Sentence] = {}
+    for name, body in plugin.rules.items():
+        text, used = _expand_durations(normalize_template(body), durations)
+        rule_durations.update(used)
+        try:
+            rules[name] = parse_sentence(text, keep_text=True)
+        except (HassilError, ParseError) as exc:
+            raise PluginError(f"rule <{name}> of plugin {plugin.name!r} is not a valid template: {exc}", *where) from None
+    compiled = []
+    for spec in plugin.intents:
+        texts: list[str] = []
+        slot_durations = dict(rule_durations)
+        for template in spec.templates:
+            text, used = _expand_durations(normalize_template(template), durations)
+            texts.append(text)
+            slot_durations.update(used)
+        data = IntentData(sentence_texts=texts, slot_lists=lists, expansion_rules=rules, wildcard_list_names=set(wildcards))
+        try:
+            sentences = data.sentences
+        except (HassilError, ParseError) as exc:
+            raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
+        for sentence in sentences:
+            _check_references(sentence.expression, lists, rules, spec, sentence.text)
+        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
+    return compiled
+
+
+def _resolve_lists(
+    plugin: Plugin, config: dict[str, Any], where: tuple[str | None, int | None]
+) -> tuple[dict[str, SlotList], dict[str, Duration], dict[str, Wildcard]]:
+    """hassil slot lists from the declarations (calling the ones computed from config); durations and wildcards aside."""
     lists: dict[str, SlotList] = {}
     durations: dict[str, Duration] = {}
     wildcards: dict[str, Wildcard] = {}
@@ -103,34 +136,7 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
             lists[list_name] = WildcardSlotList(name=list_name)
         else:
             lists[list_name] = _slot_list(list_name, values, where)
-    try:
-        rules = {name: parse_sentence(_expand_durations(normalize_template(body), durations)[0], keep_text=True) for name, body in plugin.rules.items()}
-    except (HassilError, ParseError) as exc:
-        raise PluginError(f"a rule of plugin {plugin.name!r} is not a valid template: {exc}", *where) from None
-    compiled = []
-    for spec in plugin.intents:
-        texts: list[str] = []
-        slot_durations: dict[str, Duration] = {}
-        for template in spec.templates:
-            text, used = _expand_durations(normalize_template(template), durations)
-            texts.append(text)
-            slot_durations.update(used)
-        for body in plugin.rules.values():
-            slot_durations.update(_expand_durations(body, durations)[1])
-        data = IntentData(
-            sentence_texts=texts,
-            slot_lists=lists,
-            expansion_rules=rules,
-            wildcard_list_names=set(wildcards),
-        )
-        try:
-            sentences = data.sentences
-        except (HassilError, ParseError) as exc:
-            raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
-        for sentence in sentences:
-            _check_references(sentence.expression, lists, rules, spec, sentence.text)
-        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
-    return compiled
+    return lists, durations, wildcards
 
 
 def walk(expression: Expression, rules: Mapping[str, Sentence], depth: int = 0) -> Iterator[Expression]:
