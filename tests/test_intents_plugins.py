@@ -10,7 +10,8 @@ import pytest
 
 from assistant.config import Config, load_config
 from assistant.errors import ConfigError
-from assistant.intents import IntentEngine
+from assistant.intents import Dispatcher, IntentEngine
+from tests.intents_helpers import Announcements
 
 GOOD = '''
 from assistant.intents import Plugin
@@ -20,6 +21,29 @@ plugin = Plugin(description="greet people", lists={"person": {"mum": "mother", "
 @plugin.intent("Greet", "say hello to [my] {person}", "greet [my] {person}")
 def greet(req):
     return f"Hello, {req.slots['person']}!"
+'''
+
+README_EXAMPLE = '''
+"""Brew tea and say when it is ready."""
+
+from assistant.intents import Duration, Plugin
+
+plugin = Plugin(
+    description="brew tea",
+    lists={
+        "tea": {"green [tea]": "green", "black [tea]": "black", "earl grey": "black", "mint [tea]": "mint"},
+        "steep": Duration(),  # "3 minutes", "two and a half minutes" -> seconds (int)
+    },
+    config={"steep_seconds": 180},  # default; users override plugins.tea.steep_seconds in config.yaml
+)
+
+
+@plugin.intent("BrewTea", "(make|brew) [me] [a [cup of]] {tea} [for {steep}]", "i'd like [a [cup of]] {tea}")
+def brew(req):
+    tea = req.slots["tea"]
+    seconds = req.slots.get("steep", req.config["steep_seconds"])
+    req.scheduler.call_later(seconds, lambda: f"Your {tea} tea is ready.")
+    return f"Brewing {tea} tea for {seconds} seconds."
 '''
 
 BROKEN = {
@@ -52,6 +76,19 @@ def test_a_complete_plugin_in_a_few_lines(tmp_path):
     match = engine.recognize("say hello to my mom")
     assert (match.name, match.slots, match.plugin) == ("Greet", {"person": "mother"}, "greetings")
     assert engine.recognize("what time is it").name == "HassGetCurrentTime"  # the built-ins are still there
+
+
+def test_the_readme_example_plugin_works_end_to_end(tmp_path):
+    """The plugin shown in the README: synonyms, a duration, a config default, a scheduled announcement (1 s, real time)."""
+    folder = write_plugins(tmp_path / "readme", {"tea.py": README_EXAMPLE})
+    config = load_config(None, {"plugins.tea.steep_seconds": 240})
+    announced = Announcements()
+    dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config, announced)
+    assert dispatcher.respond("i'd like a cup of earl grey").reply == "Brewing black tea for 240 seconds."
+    turn = dispatcher.respond("Brew me green tea for 1 second.")
+    assert (turn.intent.slots, turn.reply) == ({"tea": "green", "steep": 1}, "Brewing green tea for 1 seconds.")
+    assert announced.wait_for(1) == ["Your green tea is ready."]
+    dispatcher.close()
 
 
 def test_broken_plugins_are_reported_with_file_and_line_and_skipped(tmp_path, caplog):

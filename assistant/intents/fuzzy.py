@@ -257,9 +257,9 @@ class _Graph:
                     if value <= max_cost and value < new.get(node, math.inf):
                         new[node] = value
                         new_back[node] = record
-            if not new:
+            if not new and not later:
                 return None
-            floor = min(new.values()) + BEAM
+            floor = min(new.values()) + BEAM if new else max_cost
             new = {u: c for u, c in new.items() if c <= floor}
             cost, back = self._close(new, new_back, min(max_cost, floor))
             backs.append(back)
