@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import time
 
 import numpy as np
@@ -157,3 +159,23 @@ def test_device_by_name_and_unknown_names(pulse):  # noqa: F811
     with pytest.raises(DeviceError, match="no output device matches 'no-such-speaker'") as err:
         Player("no-such-speaker")
     assert "pulse" in str(err.value)  # the message lists what exists
+
+
+def test_a_vanished_speaker_fails_that_reply_and_the_next_plays_when_it_is_back(pulse, monkeypatch):  # noqa: F811
+    """The sink is removed and re-created, as when a USB or Bluetooth speaker is unplugged and plugged back."""
+    monkeypatch.setenv("PULSE_SINK", "spare")
+    module = pulse.pactl("load-module", "module-null-sink", "sink_name=spare").strip()
+    player = Player()
+    try:
+        assert player.play(tone(440, 0.2)).wait(3)
+        pulse.pactl("unload-module", module)
+        gone = player.play(tone(440, 0.2))
+        assert gone.wait(5) and gone.error and "cannot open output device" in gone.error
+        assert not gone.started.is_set()
+        module = pulse.pactl("load-module", "module-null-sink", "sink_name=spare").strip()
+        back = player.play(tone(440, 0.2))
+        assert back.wait(5) and back.error is None and back.started.is_set()
+    finally:
+        player.close()
+        with contextlib.suppress(subprocess.CalledProcessError):  # already gone if the test failed midway
+            pulse.pactl("unload-module", module)

@@ -77,7 +77,7 @@ def test_pyttsx3_serves_concurrent_callers_one_at_a_time(espeak_speaker):
 
 
 def test_pyttsx3_first_reply_after_start_is_never_lost():
-    """pyttsx3 cancelled about 1 in 30 first utterances after start-up (espeak-ng still busy with the warm-up)."""
+    """pyttsx3 cancelled the first utterance after start-up in about 1 start in 10 (espeak-ng still busy with the warm-up)."""
     for _ in range(15):
         speaker = Pyttsx3Speaker()
         try:

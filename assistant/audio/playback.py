@@ -12,11 +12,11 @@ replugged speaker works on the next reply. Replies queued while one plays
 follow it in order. The PortAudio callback only copies from a buffer prepared
 by :meth:`~Player.play` (resampled, padded) and flips flags.
 
-Padding, measured on PortAudio → ALSA → PulseAudio under load (see
-``bench/playback_timing.py``): without it the last ~60-150 ms of a stream were
-sometimes cut, and occasionally the first ~50 ms; a short silent lead-in and
-tail make those losses fall on silence. ``start_time`` is stamped for the first
-*real* sample, not the padding.
+Padding, measured on PortAudio → ALSA → PulseAudio (``bench/bench_playback.py``):
+without it every stream lost up to 150 ms at its end and most lost ~25 ms at
+its start; a silent lead-in and tail make those losses fall on silence (none
+lost in the same runs). ``start_time`` is stamped for the first *real* sample,
+not the padding; the sink received it 30 ms later.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Playback:
     started: threading.Event = field(default_factory=threading.Event, repr=False)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
     start_time: float | None = None
-    """When the first sample was handed to the device."""
+    """When the first sample was handed to the device (heard ~``latency`` or less later: 30 ms on PulseAudio)."""
     end_time: float | None = None
     """``start_time + duration`` when played whole (the device clock, not the bursty callbacks); when stopped, the moment it was cut."""
     latency: float = 0.0
@@ -232,7 +232,8 @@ class Player:
             _log.warning("%s", playback.error)
             return
         playback.latency = stream.latency
-        if not job.wake.wait(len(job.buffer) / self.rate + STALL_SECONDS):
+        finished = job.wake.wait(len(job.buffer) / self.rate + STALL_SECONDS)
+        if not finished or (not job.stop and job.pos < len(job.buffer)):  # stalled, or PortAudio gave up early
             playback.error = f"output device {self.name!r} stopped playing"
             _log.warning("%s", playback.error)
         try:
@@ -266,6 +267,7 @@ class WavWriter:
 
     The format follows the extension (.wav, .flac, ...). The file is flushed
     after each reply, so it is complete even while the assistant still runs.
+    A reply is written whole at once: its ``start_time`` and ``end_time`` are that moment.
     """
 
     def __init__(self, path: str | Path, rate: int = SAMPLE_RATE) -> None:

@@ -38,8 +38,8 @@ class _Synth:
 
     pyttsx3 (2.99) cancels a new utterance when espeak-ng still reports the
     previous one as playing: the file comes out empty and a "finished-utterance"
-    notification says ``completed=False`` (measured: about 1 in 30 first replies
-    after start-up). Such an utterance is simply synthesised again. Errors
+    notification says ``completed=False`` (measured here: the first utterance
+    after start-up, in about 1 start in 10). Such an utterance is synthesised again. Errors
     pyttsx3 only reports as notifications are collected.
     """
 
