@@ -134,7 +134,7 @@ def main() -> None:
     headers = ["setting", "play→start ms p50/p95", "onset−start ms", "end−end_time ms", "end→finished ms", "start lost (runs, max ms)", "end lost (runs, max ms)", "stop→silence ms", "underflows"]
     print(f"Player on PortAudio → ALSA → PulseAudio null sink, {machine()}, {args.repeats} runs each\n")
     print(table(headers, rows))
-    print(f"\nwrote {save('playback', {'repeats': args.repeats, 'rows': [dict(zip(headers, r)) for r in rows], 'raw_seconds': raw})}")
+    print(f"\nwrote {save('playback', {'repeats': args.repeats, 'rows': [dict(zip(headers, r, strict=True)) for r in rows], 'raw_seconds': raw})}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def host_in_process(mode: str, utterances: int) -> dict:
             t0 = time.perf_counter()
             engine.save_to_file(HOSTING_TEXTS[i % len(HOSTING_TEXTS)], path)
             done = threading.Event()
-            threading.Thread(target=lambda: (engine.runAndWait(), done.set()), daemon=True).start()
+            threading.Thread(target=lambda e=engine, d=done: (e.runAndWait(), d.set()), daemon=True).start()
             if not done.wait(5):
                 return {"latencies": latencies, "lost": lost + utterances - i, "hung": True}
             with wave.open(path) as w:
@@ -148,8 +148,8 @@ def main() -> None:
         {
             "repeats": args.repeats,
             "utterances": args.utterances,
-            "speed": [dict(zip(speed_headers, row)) for row in speed],
-            "hosting": [dict(zip(hosting_headers, row)) for row in hosting],
+            "speed": [dict(zip(speed_headers, row, strict=True)) for row in speed],
+            "hosting": [dict(zip(hosting_headers, row, strict=True)) for row in hosting],
         },
     )
     print(f"\nwrote {path}")

@@ -56,7 +56,7 @@ def segments(audio: np.ndarray, level: float = 1500, min_gap: float = 0.05) -> l
     envelope = np.convolve(np.abs(audio.astype(np.float32)), np.ones(80, np.float32) / 80, mode="same") > level
     edges = np.diff(np.concatenate([[0], envelope.astype(np.int8), [0]]))
     found: list[list[int]] = []
-    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if found and start - found[-1][1] < min_gap * RATE:
             found[-1][1] = end
         else:

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("text", nargs="+", metavar="TEXT", help="what to say (several words need no quotes)")
     p.add_argument("--output", metavar="FILE", help="write the speech to an audio file (.wav, .flac) instead of playing it")
     p.add_argument("--tts", metavar="ENGINE", help="speech engine: pyttsx3, piper or none (overrides tts.engine)")
-    p.add_argument("--output-device", help="speaker index or name substring (overrides audio.output_device)")
+    p.add_argument("--output-device", metavar="DEVICE", help="speaker index or name substring (overrides audio.output_device)")
     p.add_argument("--json", action="store_true", help="print events as JSON lines")
     p.set_defaults(func=run)
 
