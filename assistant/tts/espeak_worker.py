@@ -2,12 +2,14 @@
 
 Run as a script by :class:`assistant.tts.espeak.Pyttsx3Speaker` (``python -P
 espeak_worker.py SETTINGS``), so it imports only the standard library and
-pyttsx3. Why a process of its own: espeak-ng initialises once per process and
-keeps one global synthesis callback (a second pyttsx3 engine silently steals
-it and its destruction clears it: fresh engines gave empty WAVs for about a
-third of utterances when measured), pyttsx3 prints "Audio saved to ..." on
-stdout (which would corrupt ``--json`` output), and a synthesis that hangs can
-only be recovered by killing the process it runs in.
+pyttsx3. Why a process of its own (numbers from ``bench/bench_tts.py``):
+espeak-ng initialises once per process and keeps one global synthesis
+callback, which a second pyttsx3 engine takes over and a destroyed one clears
+(rebuilding the engine every other utterance lost 15 of 120 utterances, empty
+WAVs); pyttsx3 prints "Audio saved to ..." on stdout for every utterance,
+which would corrupt ``--json`` output; and a synthesis that hangs can only be
+recovered by killing the process it runs in. Inside the worker one engine is
+reused for every utterance, which lost none.
 
 Protocol, one reply per request, each a JSON header line on the reply channel:
   start-up:  {"ok": true, "voice": ID, "rate": R, "volume": V} or {"ok": false, "error": MSG, "voices": [...]}
