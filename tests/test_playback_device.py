@@ -13,7 +13,6 @@ from assistant.audio.playback import Player
 from assistant.errors import DeviceError
 from assistant.feedback import wake_chime
 from tests.helpers import espeak, trim
-from tests.pulse import pulse, pulse_server  # noqa: F401  (fixtures)
 from tests.speech_check import missing_words, speech_span
 
 RATE = 16000

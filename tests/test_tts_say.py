@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 
 from tests.helpers import cli
-from tests.pulse import pulse, pulse_server  # noqa: F401  (fixtures)
 from tests.speech_check import missing_words, speech_span
 
 
