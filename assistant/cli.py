@@ -18,7 +18,7 @@ from typing import Any
 from assistant.config import Config, load_config, parse_override
 from assistant.errors import AssistantError
 
-COMMANDS = ("run", "wake", "devices", "transcribe", "models")
+COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "say", "transcribe", "models")
 
 FLAG_KEYS: dict[str, str] = {
     "asr": "asr.engine",
@@ -27,6 +27,7 @@ FLAG_KEYS: dict[str, str] = {
     "wake_model": "wake.models",
     "device": "audio.input_device",
     "output_device": "audio.output_device",
+    "tts": "tts.engine",
 }
 """argparse destination → config key it overrides (when the flag is given)."""
 

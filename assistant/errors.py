@@ -34,3 +34,7 @@ class ModelError(AssistantError):
     """A model is missing, cannot be downloaded, or is not a model at all."""
 
     exit_code = 2
+
+
+class SpeechSynthesisError(AssistantError):
+    """One reply could not be turned into speech; the caller still has its text and carries on."""

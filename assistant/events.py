@@ -110,11 +110,16 @@ class SpeechStart(Event):
 
 @dataclass(kw_only=True)
 class SpeechEnd(Event):
-    """End of a command; ``reason`` is silence, max_length or end_of_input."""
+    """End of a command; ``reason`` is silence, max_length or end_of_input.
+
+    ``endpoint_delay``: seconds of audio between the end of speech and this event
+    (the trailing silence the endpointer waited for): part of what the user waits.
+    """
 
     type: ClassVar[str] = "speech_end"
     audio_t: float
     reason: str = "silence"
+    endpoint_delay: float = 0.0
 
 
 @dataclass(kw_only=True)

@@ -21,6 +21,8 @@ from assistant.wake import WakeDetector
 
 _log = logging.getLogger(__name__)
 
+_WAKE_LOOKBACK = int(0.3 * SAMPLE_RATE)
+
 
 class Phase(enum.Enum):
     LISTENING = "listening"
@@ -65,10 +67,12 @@ class Pipeline:
                 return
             detection = self.wake.process(chunk)
             if detection is None:
+                self.endpointer.observe(chunk)
                 return
             self.emitter.emit(Wake(model=detection.model, score=round(detection.score, 4), audio_t=self._pos / SAMPLE_RATE))
-            onset = max(self._pos - detection.onset_samples_ago, self._pos - self._ring.capacity)
-            self._begin_capture(onset, self._ring.since(onset))
+            # the model grows confident anywhere from 0.1 s before to 0.3 s after the word ends
+            replay = max(self._pos - detection.onset_samples_ago - _WAKE_LOOKBACK, self._pos - self._ring.capacity)
+            self._begin_capture(replay, self._ring.since(replay), after_wake=True)
         else:
             self._handle(self.endpointer.process(chunk))
 
@@ -77,8 +81,8 @@ class Pipeline:
         if self.phase is Phase.CAPTURING:
             self._handle(self.endpointer.finish())
 
-    def _begin_capture(self, position: int, audio: np.ndarray) -> None:
-        self.endpointer.start(position)
+    def _begin_capture(self, position: int, audio: np.ndarray, after_wake: bool = False) -> None:
+        self.endpointer.start(position, after_wake=after_wake)
         self._set_phase(Phase.CAPTURING)
         self._handle(self.endpointer.process(audio))
 

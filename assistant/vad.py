@@ -2,15 +2,30 @@
 
 After the wake word the endpointer waits for speech (giving up after
 ``no_speech_timeout``), declares its start once ``start_ms`` of consecutive
-voiced audio arrived (back-dated to the first voiced frame), and its end after
+active audio arrived (back-dated to the first active frame), and its end after
 ``end_silence_ms`` of trailing silence or at ``max_command``. The audio handed
 to the recognizer begins ``pre_roll_ms`` before the start so the first
 syllable, which webrtcvad often rates unvoiced, is kept.
+
+webrtcvad alone calls clatter and steady kitchen noise "speech", so a command
+in a noisy room would never end. A frame is active only when webrtcvad says
+speech *and* it stands ``gate_db`` above the ambient noise floor, which is
+tracked all the time (the pipeline feeds it while waiting for the wake word).
+The reported boundaries are then refined on energy alone: unvoiced edges such
+as the "s" of "minutes" that rise above the floor belong to the command.
+
+After a wake word the caller replays audio from a little before the wake
+model became confident, because that moment varies by ±0.3 s around the
+word's real end. The tail of the wake word in that replay is skipped: speech
+can only start after a pause of ``settle_pause_ms``, or, for someone who runs
+the command into the wake word without pausing, ``settle_max_ms`` into it.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +43,36 @@ def _webrtcvad():
     except ImportError:
         raise ModelError("webrtcvad is missing: pip install webrtcvad-wheels") from None
     return webrtcvad
+
+
+def energy_db(samples: np.ndarray) -> float:
+    """Mean power in dB over int16 full scale units: digital silence 0 dB, a loud voice 70-80 dB."""
+    x = samples.astype(np.float32)
+    return 10.0 * math.log10(float(np.dot(x, x)) / max(len(x), 1) + 1.0)
+
+
+class NoiseFloor:
+    """The ambient level: follows quieter audio within ~0.1 s, louder audio over ~2 s.
+
+    The asymmetry keeps a clatter or a word from dragging the floor up while a
+    real change of room (a fan switched on) is learned in a few seconds. The
+    first level heard is taken as is: there is nothing better to start from.
+    """
+
+    def __init__(self, fall_seconds: float = 0.1, rise_seconds: float = 2.0) -> None:
+        self.db: float | None = None
+        self._fall = fall_seconds
+        self._rise = rise_seconds
+
+    def update(self, level_db: float, seconds: float) -> None:
+        if self.db is None:
+            self.db = level_db
+            return
+        tau = self._fall if level_db < self.db else self._rise
+        self.db += (level_db - self.db) * (1.0 - math.exp(-seconds / tau))
+
+    def above(self, level_db: float, margin_db: float) -> bool:
+        return self.db is None or level_db > self.db + margin_db
 
 
 class Phase(enum.Enum):
@@ -56,6 +101,12 @@ class Endpointer:
         no_speech_timeout: float | None = 4.0,
         max_command: float = 10.0,
         pre_roll_ms: int = 300,
+        gate_db: float = 8.0,
+        edge_db: float = 2.0,
+        edge_ms: int = 250,
+        edge_gap_ms: int = 180,
+        settle_pause_ms: int = 120,
+        settle_max_ms: int = 600,
     ) -> None:
         if frame_ms not in (10, 20, 30):
             raise ValueError(f"webrtcvad frames are 10, 20 or 30 ms, not {frame_ms}")
@@ -68,16 +119,37 @@ class Endpointer:
         self._pre_roll = SAMPLE_RATE * pre_roll_ms // 1000
         self._history = RingBuffer(self._pre_roll + (self._start_frames + 1) * self.frame)
         self._chunker = Chunker(self.frame)
+        self.floor = NoiseFloor()
+        self._gate_db = gate_db
+        self._edge_db = edge_db
+        self._edge_frames = max(0, edge_ms // frame_ms)
+        self._edge_gap = max(1, edge_gap_ms // frame_ms)
+        self._frame_seconds = frame_ms / 1000
+        self._levels: deque[float] = deque(maxlen=self._start_frames + self._end_frames + self._edge_frames + 1)
+        self._settle_pause = max(1, -(-settle_pause_ms // frame_ms))
+        self._settle_max = SAMPLE_RATE * settle_max_ms // 1000
         self.phase = Phase.IDLE
         self._pos = 0
 
-    def start(self, position: int = 0) -> None:
-        """Begin bounding one command; ``position`` is the stream sample index of the next sample fed."""
+    def observe(self, samples: np.ndarray) -> None:
+        """Learn the ambient level from audio that is not a command (the pipeline's listening phase)."""
+        if len(samples):
+            self.floor.update(energy_db(samples), len(samples) / SAMPLE_RATE)
+
+    def start(self, position: int = 0, *, after_wake: bool = False) -> None:
+        """Begin bounding one command; ``position`` is the stream sample index of the next sample fed.
+
+        ``after_wake``: the audio fed first may end with the wake word itself; skip it (see module doc).
+        """
         self.phase = Phase.WAITING
+        self._settled = not after_wake
+        self._earliest = position  # speech cannot start before this (the end of the wake word)
+        self._quiet_run = 0
         self._pos = position
         self._began = position
         self._chunker = Chunker(self.frame)
-        self._history = RingBuffer(self._history.capacity)
+        self._history = RingBuffer(self._history.capacity, start=position)
+        self._levels.clear()
         self._voiced_run = 0
         self._silence_run = 0
         self._speech_start = 0
@@ -100,20 +172,32 @@ class Endpointer:
         out = VadOutput()
         if self.phase is Phase.SPEECH:
             end = self._last_voiced_end if self._silence_run else self._pos
-            out.events.append(SpeechEnd(audio_t=end / SAMPLE_RATE, reason="end_of_input"))
+            out.events.append(self._end_event(end, "end_of_input"))
             out.done = True
         self.phase = Phase.IDLE
         return out
 
     def _step(self, frame: np.ndarray, out: VadOutput) -> None:
-        voiced = self._vad.is_speech(frame.tobytes(), SAMPLE_RATE)
+        level = energy_db(frame)
+        voiced = self.floor.above(level, self._gate_db) and self._vad.is_speech(frame.tobytes(), SAMPLE_RATE)
+        if not voiced:
+            self.floor.update(level, self._frame_seconds)
+        self._levels.append(level)
         frame_start = self._pos
         self._pos += len(frame)
         if self.phase is Phase.WAITING:
             self._history.write(frame)
+            if not self._settled:
+                # a pause is quiet audio, not just audio webrtcvad calls unvoiced (the "x" of "alexa")
+                self._quiet_run = 0 if self.floor.above(level, self._gate_db) else self._quiet_run + 1
+                if self._quiet_run >= self._settle_pause or self._pos - self._began >= self._settle_max:
+                    self._settled, self._earliest = True, self._pos
+                return
             self._voiced_run = self._voiced_run + 1 if voiced else 0
             if self._voiced_run >= self._start_frames:
                 self._speech_start = frame_start - (self._voiced_run - 1) * self.frame
+                self._speech_start -= self._edge(before=self._voiced_run) * self.frame
+                self._speech_start = max(self._speech_start, self._earliest)
                 self.phase = Phase.SPEECH
                 self._silence_run = 0
                 self._last_voiced_end = self._pos
@@ -130,8 +214,35 @@ class Endpointer:
         else:
             self._silence_run += 1
         if self._silence_run >= self._end_frames:
-            out.events.append(SpeechEnd(audio_t=self._last_voiced_end / SAMPLE_RATE, reason="silence"))
+            end = self._last_voiced_end + self._edge(after=self._silence_run) * self.frame
+            out.events.append(self._end_event(end, "silence"))
             out.done = True
         elif self._pos - self._speech_start >= self._max:
-            out.events.append(SpeechEnd(audio_t=self._pos / SAMPLE_RATE, reason="max_length"))
+            out.events.append(self._end_event(self._pos, "max_length"))
             out.done = True
+
+    def _end_event(self, end: int, reason: str) -> SpeechEnd:
+        return SpeechEnd(audio_t=end / SAMPLE_RATE, reason=reason, endpoint_delay=round((self._pos - end) / SAMPLE_RATE, 3))
+
+    def _edge(self, *, before: int = 0, after: int = 0) -> int:
+        """Frames beside the voiced span that belong to it: the outermost frame within ``edge_ms`` that
+        still rises ``edge_db`` above the floor, across short gaps (the closure of a "t" before its "s",
+        longer in noise that hides the weak part) but not across a pause of ``edge_gap_ms``.
+
+        ``before``: the voiced span is the last ``before`` frames; look at the frames preceding it.
+        ``after``: the last ``after`` frames follow the span; look at the first of them.
+        """
+        levels = list(self._levels)
+        if before:
+            window = levels[max(0, len(levels) - before - self._edge_frames) : len(levels) - before][::-1]
+        else:
+            window = levels[len(levels) - after :][: self._edge_frames]
+        outermost = quiet = 0
+        for i, level in enumerate(window, start=1):
+            if self.floor.above(level, self._edge_db):
+                outermost, quiet = i, 0
+            else:
+                quiet += 1
+                if quiet >= self._edge_gap:
+                    break
+        return outermost

@@ -14,11 +14,12 @@ same audio always gives the same scores.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,39 @@ class WakeDetector:
         self._above = dict.fromkeys(self.names, 0)
         self._deaf_until = dict.fromkeys(self.names, 0)
         self.scores = dict.fromkeys(self.names, 0.0)
+
+
+@dataclass
+class ScanResult:
+    detections: list[dict] = field(default_factory=list)
+    """``{"model", "t", "score"}`` per firing, ``t`` in seconds from the start of the clip."""
+    max_score: dict[str, float] = field(default_factory=dict)
+
+
+def scan(detector: WakeDetector, chunks: Iterable[np.ndarray], pad_seconds: float = 1.0) -> ScanResult:
+    """Score a whole clip from a fresh state, padded with silence on both sides.
+
+    openWakeWord's own clip scoring pads the same way: a model needs context
+    before the word and fires a little after it, so a wake word at the very
+    start or end of a short clip is still seen whole.
+    """
+    from assistant.audio.source import CHUNK_SAMPLES
+
+    pad = np.zeros((int(pad_seconds * SAMPLE_RATE) // CHUNK_SAMPLES, CHUNK_SAMPLES), np.int16)
+    detector.reset()
+    result = ScanResult(max_score=dict.fromkeys(detector.names, 0.0))
+    position = -pad.size
+
+    def score(chunk: np.ndarray) -> None:
+        nonlocal position
+        hit = detector.process(chunk)
+        position += len(chunk)
+        for name, value in detector.scores.items():
+            result.max_score[name] = max(result.max_score[name], value)
+        if hit is not None:
+            result.detections.append({"model": hit.model, "t": round(max(position, 0) / SAMPLE_RATE, 3), "score": round(hit.score, 4)})
+
+    for chunk in itertools.chain(pad, chunks, pad):
+        score(chunk)
+    result.max_score = {k: round(v, 4) for k, v in result.max_score.items()}
+    return result

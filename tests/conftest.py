@@ -4,6 +4,8 @@ import pytest
 
 from tests.helpers import DATA
 
+pytest_plugins = ["tests.pulse"]  # the private PulseAudio server: `pulse` / `pulse_server` fixtures
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not DATA.is_dir():

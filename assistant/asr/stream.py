@@ -33,15 +33,13 @@ class CommandRecognizer:
         self._vad_fed = 0
         self._origin = 0.0
 
-    def begin(self, position: int, audio: np.ndarray | None = None) -> bool:
+    def begin(self, position: int, audio: np.ndarray | None = None, *, after_wake: bool = False) -> bool:
         """Listen for a command whose audio starts at stream sample ``position``; ``audio`` = what is already buffered.
 
-        Returns True when that buffered audio already held a whole command.
+        ``after_wake``: that audio ends with the wake word (see :meth:`Endpointer.start`).
+        Returns True when the buffered audio already held a whole command.
         """
-        # The endpointer counts from 0 and we move its times onto the stream: started at another
-        # position, assistant.vad (as of this writing) looks up its pre-roll history at stream
-        # positions in a ring that counts from 0, and hands over no pre-roll at all.
-        self.endpointer.start(0)
+        self.endpointer.start(position, after_wake=after_wake)
         self.active = True
         self.last = None
         self._start = position
@@ -62,9 +60,6 @@ class CommandRecognizer:
             self.active = False
 
     def _handle(self, out: VadOutput) -> bool:
-        for event in out.events:
-            if hasattr(event, "audio_t"):
-                event.audio_t = round(event.audio_t + self._start / SAMPLE_RATE, 4)
         for event in out.events:
             if isinstance(event, SpeechStart):
                 self.emitter.emit(event)

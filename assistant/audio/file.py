@@ -10,6 +10,7 @@ decoded and reports the damage as an ``error`` event.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from assistant.events import Error, EventSink
 _log = logging.getLogger(__name__)
 
 _READ_FRAMES = 4096
+_SHORT_DATA = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
 class FileSource:
@@ -87,7 +89,7 @@ class FileSource:
 
     def _blocks(self) -> Iterator[tuple[np.ndarray, bool]]:
         """Decode in blocks so a decoder error part-way keeps everything before it."""
-        expected = self._file.frames
+        expected = _promised_frames(self._file)
         got = 0
         while True:
             try:
@@ -128,6 +130,15 @@ def _open(path: Path) -> sf.SoundFile:
         f.close()
         raise AudioInputError(f"{path}: the header is invalid (rate {f.samplerate}, channels {f.channels})")
     return f
+
+
+def _promised_frames(f: sf.SoundFile) -> int:
+    """Frames the header promises. libsndfile quietly shrinks a truncated WAV's length to what is
+    there and only notes it in its log ("data : 80000 (should be 40000)"), so read the promise there."""
+    short = _SHORT_DATA.search(f.extra_info)
+    if short and int(short.group(2)) > 0:
+        return f.frames * int(short.group(1)) // int(short.group(2))
+    return f.frames
 
 
 def _reason(exc: Exception) -> str:

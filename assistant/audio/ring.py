@@ -11,17 +11,18 @@ import numpy as np
 
 
 class RingBuffer:
-    def __init__(self, capacity: int, dtype: type = np.int16) -> None:
+    def __init__(self, capacity: int, dtype: type = np.int16, *, start: int = 0) -> None:
+        """``start``: the stream position of the first sample that will be written."""
         if capacity <= 0:
             raise ValueError(f"ring capacity must be positive, got {capacity}")
         self.capacity = capacity
         self._buf = np.zeros(capacity, dtype=dtype)
-        self._end = 0  # total samples ever written
+        self._end = start  # stream position just past the newest sample
         self._count = 0
 
     @property
     def total(self) -> int:
-        """Samples written since creation: the stream position of the newest sample + 1."""
+        """The stream position just past the newest sample."""
         return self._end
 
     def __len__(self) -> int:

@@ -1,0 +1,164 @@
+"""Text in, intent out: exact hassil matching first, the fuzzy matcher when that fails.
+
+Both see the same normalised text and the same normalised templates. An exact
+match has confidence 1.0; a fuzzy one its alignment score, and below
+``intents.fuzzy_threshold`` the utterance is out of scope (``None``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hassil import Intents, recognize_best
+from hassil.intents import Intent
+
+from assistant.config import Config
+from assistant.intents import loader
+from assistant.intents.fuzzy import FuzzyMatcher, TemplateSet, tokenize
+from assistant.intents.loader import LoadedPlugin
+from assistant.intents.normalize import normalize
+from assistant.intents.plugin import Handler
+from assistant.intents.slots import type_slots
+from assistant.intents.templates import CompiledIntent
+from assistant.intents.vocab import build_vocabulary, slot_names
+from assistant.intents.vocab import examples as make_examples
+from assistant.vocabulary import Vocabulary
+
+_log = logging.getLogger(__name__)
+
+SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for me", "um", "uh"]
+"""Said around commands, never meaningful: hassil tries with and without them."""
+
+
+@dataclass
+class IntentMatch:
+    name: str
+    slots: dict[str, Any]
+    confidence: float
+    text: str
+    plugin: str
+
+
+@dataclass(frozen=True)
+class IntentInfo:
+    """For listings (``assistant intents``, the help intent)."""
+
+    name: str
+    plugin: str
+    description: str
+    slots: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
+class IntentEngine:
+    def __init__(
+        self,
+        plugins: Sequence[LoadedPlugin],
+        *,
+        fuzzy_threshold: float = 0.75,
+        failures: Iterable[loader.LoadFailure] = (),
+        available_off: Iterable[str] = (),
+    ) -> None:
+        self.plugins = list(plugins)
+        self.failures = list(failures)
+        self.available_off = sorted(available_off)
+        """Plugins found but switched off (by default or by intents.disable)."""
+        self.fuzzy_threshold = fuzzy_threshold
+        self._intents: dict[str, CompiledIntent] = {}
+        self._owners: dict[str, LoadedPlugin] = {}
+        for loaded in self.plugins:
+            for compiled in loaded.intents:
+                self._intents[compiled.name] = compiled
+                self._owners[compiled.name] = loaded
+        self._hassil = Intents(
+            language="en",
+            intents={name: Intent(name=name, data=[c.data]) for name, c in self._intents.items()},
+            skip_words=SKIP_WORDS,
+        )
+        self._fuzzy = FuzzyMatcher([TemplateSet(c.name, c.sentences, c.slot_lists, c.rules) for c in self._intents.values()])
+        self._vocabulary: Vocabulary | None = None
+        self._warm_up()
+
+    @classmethod
+    def from_config(cls, config: Config, extra_paths: Sequence[str] = ()) -> IntentEngine:
+        """Load the built-in, configured and installed plugins; ``extra_paths`` (``--intents``) are switched on.
+
+        An ``extra_paths`` entry that is not a file or folder is taken as the
+        name of a plugin to switch on (``--intents coffee``).
+        """
+        found, failures, explicit = loader.discover(config, extra_paths)
+        loaded, off, broken = loader.activate(found, config, explicit)
+        for failure in failures + broken:
+            _log.warning("intent plugin skipped: %s", failure)
+        return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures + broken, available_off=off)
+
+    # -- recognition --
+    def recognize(self, text: str) -> IntentMatch | None:
+        """The intent in ``text``, or None when nothing reaches the fuzzy threshold (out of scope)."""
+        return self._match(text, self.fuzzy_threshold)
+
+    def best(self, text: str) -> IntentMatch | None:
+        """The closest intent whatever its confidence (for diagnostics: ``ask --json``, eval)."""
+        return self._match(text, 0.0)
+
+    def _match(self, text: str, threshold: float) -> IntentMatch | None:
+        normalised = normalize(text)
+        if not normalised:
+            return None
+        result = recognize_best(normalised, self._hassil, language="en")
+        if result is not None:
+            raw = {name: entity.value for name, entity in result.entities.items()}
+            return self._make(result.intent.name, raw, 1.0, text)
+        tokens = tokenize(normalised)
+        fuzzy = self._fuzzy.match(tokens, max_cost=_cost_bound(threshold, len(tokens)))
+        if fuzzy is None or fuzzy.confidence < threshold:
+            return None
+        return self._make(fuzzy.intent, fuzzy.slots, fuzzy.confidence, text)
+
+    def _make(self, name: str, raw: dict[str, Any], confidence: float, text: str) -> IntentMatch:
+        compiled = self._intents[name]
+        slots = type_slots(raw, compiled.durations)
+        return IntentMatch(name, slots, confidence, text, compiled.plugin)
+
+    def _warm_up(self) -> None:
+        """hassil builds its number tries and template indexes on first use: pay that at load, not on the first command."""
+        for info in self.intents(examples=1):
+            for example in info.examples:
+                self._match(example, 1.0)
+
+    # -- what is loaded --
+    def handler(self, intent: str) -> Handler:
+        return self._intents[intent].spec.handler
+
+    def owner(self, intent: str) -> LoadedPlugin:
+        return self._owners[intent]
+
+    def intents(self, examples: int = 2) -> list[IntentInfo]:
+        return [
+            IntentInfo(c.name, c.plugin, c.spec.description, slot_names(c), make_examples(c, examples))
+            for c in self._intents.values()
+        ]
+
+    def vocabulary(self) -> Vocabulary:
+        """Words and phrases the templates can produce, for recognizer biasing (computed once)."""
+        if self._vocabulary is None:
+            self._vocabulary = build_vocabulary(list(self._intents.values()))
+        return self._vocabulary
+
+    @property
+    def fuzzy_graph_size(self) -> int:
+        return self._fuzzy.size
+
+
+def _cost_bound(threshold: float, words: int) -> float:
+    """The largest alignment cost that can still reach ``threshold`` (prunes the fuzzy search).
+
+    confidence = 1 - cost / max(words, L) and every template word skipped costs
+    at least 0.5, so L <= words + 2·cost; solving gives the bound below.
+    """
+    if threshold <= 0.5:
+        return float("inf")
+    return (1 - threshold) * words / (2 * threshold - 1) + 1e-9

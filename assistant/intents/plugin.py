@@ -1,0 +1,185 @@
+"""What a plugin author writes: one ``Plugin`` per module, intents declared on it.
+
+A complete plugin, in ``intents/greet.py``::
+
+    from assistant.intents import Plugin
+
+    plugin = Plugin(description="greet people", lists={"person": {"mum": "mother", "mom": "mother", "dad": "father"}})
+
+    @plugin.intent("Greet", "say hello to [my] {person}", "greet [my] {person}")
+    def greet(req):
+        return f"Hello, {req.slots['person']}!"
+
+Templates use hassil syntax: ``(a|b)`` alternatives, ``[optional]`` words,
+``(a;b)`` any order, ``{list}`` slots (``{list:slot}`` to rename the slot),
+``<rule>`` for the plugin's named snippets. Slot lists are a list of values,
+a dict of synonym → canonical value, :class:`Range`, :class:`Duration`,
+:class:`Wildcard`, or a function of the plugin's config section returning one
+of those (for lists the user configures, like the app launcher's apps).
+
+The handler gets a :class:`Request` and returns the reply text or a
+:class:`Reply`. Plugins are on unless ``enabled=False`` (then ``intents.enable``
+in the config or ``--intents NAME`` switches them on); their settings live in
+``plugins.<name>`` in config.yaml, merged over the ``config`` defaults given here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, Union
+
+if TYPE_CHECKING:
+    from assistant.intents.engine import IntentEngine, IntentMatch
+    from assistant.intents.scheduler import Job
+
+
+@dataclass(frozen=True)
+class Range:
+    """Whole numbers ``start``..``stop`` said as words or digits; the slot value is an ``int``."""
+
+    start: int
+    stop: int
+    step: int = 1
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A spoken length of time: "five minutes", "an hour and a half", "1 hour 30 minutes".
+
+    The slot value is the total in whole seconds. With ``split=True`` the slot is
+    replaced by Home Assistant's ``hours``/``minutes``/``seconds`` integer slots
+    (only the non-zero ones), which is what the timer intents carry; a string
+    splits with that prefix (``split="start_"`` → ``start_hours``, ...).
+    """
+
+    split: bool | str = False
+
+    def units(self) -> tuple[str, str, str] | None:
+        """The names of the split slots, or None for one slot in seconds."""
+        if self.split is False:
+            return None
+        prefix = "" if self.split is True else self.split
+        return (f"{prefix}hours", f"{prefix}minutes", f"{prefix}seconds")
+
+
+@dataclass(frozen=True)
+class Wildcard:
+    """Any words (a timer's name). The value is the words as heard.
+
+    A recognizer restricted to the plugin's vocabulary cannot produce free text,
+    so ``examples`` are added to the vocabulary to make the common ones possible.
+    """
+
+    examples: tuple[str, ...] = ()
+
+
+SlotValues = Union[list[str], tuple[str, ...], Mapping[str, Any], Range, Duration, Wildcard]
+SlotSource = Union[SlotValues, Callable[[dict[str, Any]], SlotValues]]
+
+
+@dataclass
+class Reply:
+    """A handler's answer: what to say, optional data for programs, optional follow-up."""
+
+    text: str
+    data: dict[str, Any] | None = None
+    then: Handler | None = None
+    """Set by :meth:`Request.ask`: the next utterance (heard without the wake word) goes here."""
+
+
+class Handler(Protocol):
+    def __call__(self, req: Request, /) -> str | Reply: ...
+
+
+class Scheduler(Protocol):
+    """Later actions for one plugin. ``action()`` runs on the scheduler thread; the text it returns is spoken."""
+
+    def call_later(self, seconds: float, action: Callable[[], str | None]) -> Job: ...
+
+    def now(self) -> float: ...
+
+
+@dataclass
+class Request:
+    """Everything a handler gets for one utterance."""
+
+    intent: IntentMatch | None
+    """What was recognised; ``None`` for a follow-up answer nothing matched."""
+    text: str
+    """The raw text as the recognizer wrote it."""
+    config: dict[str, Any]
+    """This plugin's settings: ``plugins.<name>`` over the plugin's defaults."""
+    log: logging.Logger
+    scheduler: Scheduler
+    state: dict[str, Any]
+    """Survives between utterances (and is seen by scheduled actions) for this plugin."""
+    engine: IntentEngine
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.intent.slots if self.intent is not None else {}
+
+    def ask(self, question: str, then: Handler, data: dict[str, Any] | None = None) -> Reply:
+        """Say ``question`` and hand the answer (the next utterance, no wake word needed) to ``then``."""
+        return Reply(question, data=data, then=then)
+
+
+@dataclass
+class IntentSpec:
+    """One intent as declared: its templates and handler."""
+
+    name: str
+    templates: tuple[str, ...]
+    handler: Handler
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    source: str = ""
+    line: int | None = None
+    """Where the intent is declared, for error messages."""
+
+
+class PluginError(Exception):
+    """A plugin's declaration is wrong (bad template, unknown list); the plugin is skipped."""
+
+    def __init__(self, message: str, source: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}: " if self.source and self.line else f"{self.source}: " if self.source else ""
+        return where + self.message
+
+
+@dataclass
+class Plugin:
+    """A skill: its intents, slot lists, template rules, default settings."""
+
+    name: str | None = None
+    """Defaults to the module's file name (``intents/timers.py`` → ``timers``)."""
+    description: str = ""
+    """What it lets the user do, said by the help intent: "I can ... set timers, ..."."""
+    enabled: bool = True
+    lists: dict[str, SlotSource] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
+    """Named template snippets, used as ``<name>`` in templates."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """Default settings; the user's ``plugins.<name>`` section is merged over them."""
+    intents: list[IntentSpec] = field(default_factory=list)
+
+    def intent(self, name: str, *templates: str, description: str = "", examples: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        """Decorator: the function handles intent ``name``, said as any of ``templates``."""
+        caller = sys._getframe(1)
+        source, line = caller.f_code.co_filename, caller.f_lineno
+        if not templates:
+            raise PluginError(f"intent {name!r} needs at least one template", source, line)
+
+        def register(handler: Handler) -> Handler:
+            self.intents.append(IntentSpec(name, tuple(templates), handler, description, tuple(examples), source, line))
+            return handler
+
+        return register

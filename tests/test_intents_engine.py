@@ -1,0 +1,164 @@
+"""Recognition of the built-in intents: phrasings, slot values, recognizer errors, out-of-scope text."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Config
+from assistant.intents import IntentEngine
+from tests.intents_helpers import OUT_OF_SCOPE
+
+
+@pytest.fixture(scope="module")
+def engine() -> IntentEngine:
+    return IntentEngine.from_config(Config())
+
+
+@pytest.fixture(scope="module")
+def engine_with_coffee() -> IntentEngine:
+    return IntentEngine.from_config(Config(), ["coffee"])
+
+
+EXACT = [
+    # time and date
+    ("What time is it?", "HassGetCurrentTime", {}),
+    ("what's the time", "HassGetCurrentTime", {}),
+    ("tell me the current time", "HassGetCurrentTime", {}),
+    ("do you know what time it is", "HassGetCurrentTime", {}),
+    ("What's the date today?", "HassGetCurrentDate", {}),
+    ("what day is it", "HassGetCurrentDate", {}),
+    ("what is today's date", "HassGetCurrentDate", {}),
+    # starting timers: whisper digits and vosk words, durations of every shape
+    ("Set a timer for 5 minutes.", "HassStartTimer", {"minutes": 5}),
+    ("set a timer for five minutes", "HassStartTimer", {"minutes": 5}),
+    ("start a 10 minute timer", "HassStartTimer", {"minutes": 10}),
+    ("set a timer for twenty five seconds", "HassStartTimer", {"seconds": 25}),
+    ("timer for 1 hour 30 minutes", "HassStartTimer", {"hours": 1, "minutes": 30}),
+    ("set a timer for an hour and a half", "HassStartTimer", {"hours": 1, "minutes": 30}),
+    ("set a timer for half an hour", "HassStartTimer", {"minutes": 30}),
+    ("set a timer for 1/2 an hour", "HassStartTimer", {"minutes": 30}),
+    ("Set a timer for 2.5 minutes.", "HassStartTimer", {"minutes": 2, "seconds": 30}),
+    ("set a timer for two and a half minutes", "HassStartTimer", {"minutes": 2, "seconds": 30}),
+    ("set a timer for 2 hours, 10 minutes and 5 seconds", "HassStartTimer", {"hours": 2, "minutes": 10, "seconds": 5}),
+    ("set a timer for a minute", "HassStartTimer", {"minutes": 1}),
+    ("create a timer for 90 seconds", "HassStartTimer", {"seconds": 90}),
+    ("set a pizza timer for 12 minutes", "HassStartTimer", {"name": "pizza", "minutes": 12}),
+    ("set a timer for 3 minutes called tea", "HassStartTimer", {"name": "tea", "minutes": 3}),
+    ("start a timer named laundry for forty minutes", "HassStartTimer", {"name": "laundry", "minutes": 40}),
+    # other timer commands, by name, by length or the only one
+    ("cancel the timer", "HassCancelTimer", {}),
+    ("stop the pizza timer", "HassCancelTimer", {"name": "pizza"}),
+    ("cancel the 10 minute timer", "HassCancelTimer", {"start_minutes": 10}),
+    ("cancel all timers", "HassCancelAllTimers", {}),
+    ("clear my timers", "HassCancelAllTimers", {}),
+    ("add 5 minutes to the timer", "HassIncreaseTimer", {"minutes": 5}),
+    ("extend the pizza timer by 2 minutes", "HassIncreaseTimer", {"name": "pizza", "minutes": 2}),
+    ("take 30 seconds off the tea timer", "HassDecreaseTimer", {"name": "tea", "seconds": 30}),
+    ("shorten the timer by a minute", "HassDecreaseTimer", {"minutes": 1}),
+    ("pause the timer", "HassPauseTimer", {}),
+    ("pause the pasta timer", "HassPauseTimer", {"name": "pasta"}),
+    ("resume the timer", "HassUnpauseTimer", {}),
+    ("continue the pasta timer", "HassUnpauseTimer", {"name": "pasta"}),
+    ("how much time is left on the timer", "HassTimerStatus", {}),
+    ("how long is left on the pizza timer", "HassTimerStatus", {"name": "pizza"}),
+    ("how much time is left", "HassTimerStatus", {}),
+    ("do I have any timers", "HassTimerStatus", {}),
+    # never mind, help
+    ("never mind", "HassNevermind", {}),
+    ("Nevermind.", "HassNevermind", {}),
+    ("forget it", "HassNevermind", {}),
+    ("what can you do", "Help", {}),
+    ("Help!", "Help", {}),
+    # volume
+    ("set the volume to 40%", "HassSetVolume", {"volume_level": 40}),
+    ("set the volume to forty percent", "HassSetVolume", {"volume_level": 40}),
+    ("volume 70", "HassSetVolume", {"volume_level": 70}),
+    ("turn the volume down to 20 percent", "HassSetVolume", {"volume_level": 20}),
+    ("turn the volume up", "HassSetVolumeRelative", {"volume_step": "up"}),
+    ("volume down", "HassSetVolumeRelative", {"volume_step": "down"}),
+    ("louder", "HassSetVolumeRelative", {"volume_step": "up"}),
+    ("a bit quieter please", "HassSetVolumeRelative", {"volume_step": "down"}),
+    ("increase the volume by 20 percent", "HassSetVolumeRelative", {"volume_step": "up", "amount": 20}),
+    ("mute", "HassMediaPlayerMute", {}),
+    ("unmute the sound", "HassMediaPlayerUnmute", {}),
+    # media
+    ("next song", "HassMediaNext", {}),
+    ("skip this track", "HassMediaNext", {}),
+    ("previous track", "HassMediaPrevious", {}),
+    ("go back to the last song", "HassMediaPrevious", {}),
+    ("pause the music", "HassMediaPause", {}),
+    ("stop", "HassMediaPause", {}),
+    ("resume the music", "HassMediaUnpause", {}),
+    ("unpause", "HassMediaUnpause", {}),
+    # apps (the defaults: firefox, terminal, aliases browser / web browser)
+    ("open firefox", "LaunchApp", {"app": "firefox"}),
+    ("start the terminal", "LaunchApp", {"app": "terminal"}),
+    ("launch the web browser", "LaunchApp", {"app": "firefox"}),
+]
+
+
+@pytest.mark.parametrize("text, intent, slots", EXACT)
+def test_builtin_intents_with_their_slots(engine, text, intent, slots):
+    match = engine.recognize(text)
+    assert match is not None, text
+    assert (match.name, match.slots, match.confidence) == (intent, slots, 1.0)
+    assert match.text == text
+
+
+def test_filler_words_are_skipped():
+    engine = IntentEngine.from_config(Config())
+    match = engine.recognize("uh set a timer for um five minutes please")
+    assert match is not None and (match.name, match.slots, match.confidence) == ("HassStartTimer", {"minutes": 5}, 1.0)
+
+
+MISHEARD = [
+    ("set a time for five minutes", "HassStartTimer", {"minutes": 5}),
+    ("so set a timer for like five minutes", "HassStartTimer", {"minutes": 5}),
+    ("set timer five minutes", "HassStartTimer", {"minutes": 5}),
+    ("what's the tie", "HassGetCurrentTime", {}),
+    ("what time is", "HassGetCurrentTime", {}),
+    ("cancel the pizza time", "HassCancelTimer", {"name": "pizza"}),
+    ("set the volumes to fifty percent", "HassSetVolume", {"volume_level": 50}),
+    ("paws the music", "HassMediaPause", {}),
+    ("open fire fox", "LaunchApp", {"app": "firefox"}),
+    ("okay so what can you do", "Help", {}),
+]
+
+
+@pytest.mark.parametrize("text, intent, slots", MISHEARD)
+def test_recognizer_errors_still_match_with_lower_confidence(engine, text, intent, slots):
+    match = engine.recognize(text)
+    assert match is not None, f"{text!r} rejected; best guess {engine.best(text)}"
+    assert (match.name, match.slots) == (intent, slots)
+    assert engine.fuzzy_threshold <= match.confidence < 1.0
+
+
+@pytest.mark.parametrize("text", [*OUT_OF_SCOPE, "set a timer for dragons minutes", "", "   ", "..."])
+def test_out_of_scope_text_is_rejected(engine_with_coffee, text):
+    assert engine_with_coffee.recognize(text) is None
+
+
+def test_best_guess_ignores_the_threshold_and_reports_a_low_confidence(engine):
+    guess = engine.best("tell me a story about dragons")
+    assert guess is not None and guess.confidence < engine.fuzzy_threshold
+
+
+def test_every_listed_example_is_understood_as_its_own_intent(engine_with_coffee):
+    infos = engine_with_coffee.intents(examples=2)
+    assert len(infos) >= 22
+    for info in infos:
+        assert len(info.examples) == 2, info
+        for example in info.examples:
+            match = engine_with_coffee.recognize(example)
+            assert match is not None and match.name == info.name, (info.name, example, match)
+
+
+def test_vocabulary_is_generated_from_the_templates(engine, engine_with_coffee):
+    vocab = engine.vocabulary()
+    assert {"timer", "minutes", "five", "twenty", "volume", "firefox", "pizza"} <= set(vocab.words)
+    assert "americano" not in vocab.words and "americano" in engine_with_coffee.vocabulary().words
+    assert all(w == w.lower() and not any(c.isdigit() for c in w) for w in vocab.words)
+    assert 100 < len(vocab.phrases) <= 2000
+    for phrase in vocab.phrases[::20]:
+        match = engine.recognize(phrase)
+        assert match is not None and match.confidence == 1.0, phrase
