@@ -13,8 +13,13 @@ estimated from those phrases, with backoff. So:
   makes ("open open on time"), which is exactly what out-of-grammar speech
   turns into. The model's unknown-word token (``[unk]``, ``<UNK>`` in Kaldi
   models) absorbs noise, but clear speech matches real words better, so the
-  transcript is also checked against the grammar's word pairs: a sentence that
-  uses a pair no phrase contains is rejected instead of forced onto a command.
+  transcript is also checked against the phrases' word pairs: when more than a
+  third of its pairs occur in no phrase, it is rejected instead of forced onto
+  a command. Measured: that rejects 15 of 16 out-of-grammar Korean sentences
+  (each turned into grammar words by the decoder), and accepts every sentence
+  of the coffee grammar even when the phrases are a random sample that misses
+  pairs (the intent engine's 1542-phrase sample leaves up to 3 of 10 pairs of
+  a true sentence unseen; demanding all pairs would reject 65 % of them).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ UNKNOWN_TOKENS = ("[unk]", "<unk>", "<UNK>")
 
 _START, _END = "<s>", "</s>"
 
+MAX_UNSEEN_PAIRS = (1, 3)
+"""A transcript may have up to this share (1/3) of word pairs that no phrase contains."""
+
 
 @dataclass(frozen=True)
 class Grammar:
@@ -49,11 +57,12 @@ class Grammar:
         return json.dumps(list(self.phrases), ensure_ascii=False)
 
     def accepts(self, words: Sequence[str]) -> bool:
-        """Could the grammar have produced this word sequence (unknown tokens already removed)?"""
+        """Is this word sequence (unknown tokens removed) one the phrases can make, give or take a third of its pairs?"""
         if not words:
             return True
-        path = (_START, *words, _END)
-        return all(pair in self.pairs for pair in pairwise(path))
+        pairs = list(pairwise((_START, *words, _END)))
+        unseen = sum(pair not in self.pairs for pair in pairs)
+        return unseen * MAX_UNSEEN_PAIRS[1] <= len(pairs) * MAX_UNSEEN_PAIRS[0]
 
 
 def build_grammar(vocabulary: Vocabulary, knows: Callable[[str], bool], unknown: str | None) -> Grammar:
