@@ -55,7 +55,7 @@ class VadConfig(_Section):
 
 
 class AsrConfig(_Section):
-    engine: Literal["vosk", "whisper"] = "vosk"
+    engine: Literal["vosk", "whisper", "none"] = "vosk"
     model: str | None = None
     grammar: bool = True
     auto_download: bool = False

@@ -1,32 +1,67 @@
-"""The state machine that wires the stages: source → wake → VAD → (recognizer → intents → speaker).
+"""The state machine that wires the stages, one per audio stream.
 
-One ``Pipeline`` per audio stream (the microphone, a file, one WebSocket
-connection). ``feed`` is called with each 80 ms chunk from one worker thread;
-stages report through the shared :class:`EventEmitter`.
+    listening ──wake──▶ capturing (VAD + streaming recognizer) ──speech end──▶ responding
+        ▲                    ▲                                                  │ understand, act,
+        │                    └────────── a handler asked a question ───────────┤ synthesise, play
+        └──────────────── reply played (+ echo tail) ──────────────────────────┘
+
+``feed`` is called with every 80 ms chunk from one worker thread (the capture
+loop, a file reader, a WebSocket connection's worker). It never waits for a
+handler or the speaker: a turn (intent, handler, synthesis, playback) runs on
+the pipeline's own turn thread while ``feed`` keeps consuming audio, so a
+microphone queue never overflows during a reply and the wake word can barge
+in. With ``synchronous=True`` (files) ``feed`` waits for each turn instead, so
+what follows a command in a file is heard after the reply, as a person would.
+
+Our own voice must not trigger us: while a reply plays, and ``echo_tail``
+after it, audio only goes to the wake detector for barge-in (and not at all if
+the reply itself contains the wake word), and the wake model is reset before
+listening again because its buffers hold our reply.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import queue
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.asr.base import Recognizer
+from assistant.asr.stream import CommandRecognizer
 from assistant.audio.convert import SAMPLE_RATE
+from assistant.audio.playback import AudioOutput
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import EventEmitter, State, Wake
-from assistant.vad import Endpointer, VadOutput
+from assistant.events import Error, EventEmitter, Intent, NoIntent, State, Wake
+from assistant.feedback import chime
+from assistant.intents.dispatcher import Dispatcher
+from assistant.reply import speak
+from assistant.tts import Speaker
+from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
 
 _log = logging.getLogger(__name__)
 
 _WAKE_LOOKBACK = int(0.3 * SAMPLE_RATE)
+"""The wake model grows confident anywhere from 0.1 s before to 0.3 s after the word ends."""
+NOT_HEARD = "Sorry, I didn't catch that."
 
 
 class Phase(enum.Enum):
     LISTENING = "listening"
     CAPTURING = "capturing"
+    RESPONDING = "responding"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    chimes: bool = True
+    barge_in: bool = True
+    echo_tail_seconds: float = 0.3
 
 
 class Pipeline:
@@ -36,13 +71,33 @@ class Pipeline:
         emitter: EventEmitter,
         endpointer: Endpointer,
         wake: WakeDetector | None,
+        recognizer: Recognizer | None = None,
+        dispatcher: Dispatcher | None = None,
+        speaker: Speaker | None = None,
+        output: AudioOutput | None = None,
+        announcements: queue.SimpleQueue[str] | None = None,
+        feedback: Feedback = Feedback(),
         buffer_seconds: float = 1.5,
+        synchronous: bool = False,
     ) -> None:
         self.emitter = emitter
         self.endpointer = endpointer
         self.wake = wake
+        self.commands = CommandRecognizer(endpointer, recognizer, emitter)
+        self.dispatcher = dispatcher
+        self.speaker = speaker
+        self.output = output
+        self.feedback = feedback
+        self.synchronous = synchronous
+        self._announcements = announcements if announcements is not None else queue.SimpleQueue()
         self._ring = RingBuffer(int(buffer_seconds * SAMPLE_RATE))
         self._pos = 0
+        self._quiet_until = 0
+        self._turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+        self._turn: Future[bool] | None = None
+        self._speaking = threading.Event()
+        self._barge_in_allowed = False
+        self._follow_up = False
         self.phase = Phase.LISTENING
 
     @property
@@ -61,42 +116,176 @@ class Pipeline:
         start = self._pos
         self._ring.write(chunk)
         self._pos += len(chunk)
-        if self.phase is Phase.LISTENING:
-            if self.wake is None:
-                self._begin_capture(start, chunk)
-                return
-            detection = self.wake.process(chunk)
-            if detection is None:
-                self.endpointer.observe(chunk)
-                return
-            self.emitter.emit(Wake(model=detection.model, score=round(detection.score, 4), audio_t=self._pos / SAMPLE_RATE))
-            # the model grows confident anywhere from 0.1 s before to 0.3 s after the word ends
-            replay = max(self._pos - detection.onset_samples_ago - _WAKE_LOOKBACK, self._pos - self._ring.capacity)
-            self._begin_capture(replay, self._ring.since(replay), after_wake=True)
-        else:
-            self._handle(self.endpointer.process(chunk))
+        if self.phase is Phase.RESPONDING:
+            self._respond_step(chunk)
+        elif self.phase is Phase.CAPTURING:
+            if self.commands.feed(chunk):
+                self._command_ended()
+        elif self._pos > self._quiet_until:
+            self._listen_step(start, chunk)
 
     def finish(self) -> None:
-        """The input ended: close the command in progress, if any."""
+        """The input ended: close the command in progress and let the turn in flight complete."""
         if self.phase is Phase.CAPTURING:
-            self._handle(self.endpointer.finish())
+            self.commands.finish()
+            self._command_ended()
+        if self._turn is not None:
+            self._turn.result()
+            self._turn_done()
+
+    def linger(self, limit: float) -> None:
+        """After the input ended, stay for announcements due within ``limit`` seconds (a file that set a timer)."""
+        if self.dispatcher is None:
+            return
+        while True:
+            due = [job.remaining() for job in self.dispatcher.scheduler.pending()]
+            if not due or min(due) > limit:
+                return
+            try:
+                text = self._announcements.get(timeout=min(due) + 1.0)
+            except queue.Empty:
+                continue
+            self._turns.submit(self._speak, text).result()
+
+    def announce(self, text: str) -> None:
+        """Speak ``text`` at the next moment the pipeline is listening (a finished timer); any thread."""
+        self._announcements.put(text)
+
+    def close(self) -> None:
+        if self.output is not None:
+            self.output.stop()
+        self._turns.shutdown(wait=True, cancel_futures=True)
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+
+    # -- listening --------------------------------------------------------------------------
+
+    def _listen_step(self, start: int, chunk: np.ndarray) -> None:
+        if not self._announcements.empty():
+            self._start_turn(self._speak, self._announcements.get())
+            return
+        if self.wake is None or self._follow_up:
+            self._follow_up = False
+            self._begin_capture(start, chunk)
+            return
+        detection = self.wake.process(chunk)
+        if detection is None:
+            self.endpointer.observe(chunk)
+            return
+        self._woken(detection.model, detection.score, detection.onset_samples_ago)
+
+    def _woken(self, model: str, score: float, onset_samples_ago: int) -> None:
+        self.emitter.emit(Wake(model=model, score=round(score, 4), audio_t=self._pos / SAMPLE_RATE))
+        self._chime("wake")
+        replay = max(self._pos - onset_samples_ago - _WAKE_LOOKBACK, self._pos - self._ring.capacity)
+        self._begin_capture(replay, self._ring.since(replay), after_wake=True)
 
     def _begin_capture(self, position: int, audio: np.ndarray, after_wake: bool = False) -> None:
-        self.endpointer.start(position, after_wake=after_wake)
         self._set_phase(Phase.CAPTURING)
-        self._handle(self.endpointer.process(audio))
+        if self.commands.begin(position, audio, after_wake=after_wake):
+            self._command_ended()
 
-    def _handle(self, out: VadOutput) -> None:
-        for event in out.events:
-            self.emitter.emit(event)
-        if out.done:
-            self._end_capture()
+    # -- after the command ------------------------------------------------------------------
 
-    def _end_capture(self) -> None:
+    def _command_ended(self) -> None:
+        heard = self.commands.last
+        if heard is None:  # nobody spoke after the wake word (or a follow-up question)
+            if self.dispatcher is not None:
+                self.dispatcher.cancel_follow_up()
+            self._chime("error")
+            self._listen_again()
+        elif self.dispatcher is None:
+            self._listen_again()
+        elif heard.text:
+            self._start_turn(self._respond, heard.text)
+        elif self.wake is not None:
+            self._start_turn(self._speak, NOT_HEARD)
+        else:
+            self._listen_again()  # without a wake word, noise the recognizer made nothing of is not a command
+
+    def _start_turn(self, work, text: str) -> None:
+        self._set_phase(Phase.RESPONDING)
+        self._turn = self._turns.submit(work, text)
+        if self.synchronous:
+            self._turn.result()
+            self._turn_done()
+
+    def _respond_step(self, chunk: np.ndarray) -> None:
+        if self._turn is not None and self._turn.done():
+            self._turn_done()
+            return
+        if self._speaking.is_set() and self._barge_in_allowed:
+            detection = self.wake.process(chunk)
+            if detection is not None:
+                self.output.stop()
+                self._turn.result()  # playback stops at once; the turn then reports speak_end
+                self._turn = None
+                self._woken(detection.model, detection.score, detection.onset_samples_ago)
+
+    def _turn_done(self) -> None:
+        follow_up = self._turn.result()
+        self._turn = None
+        self._quiet_until = self._pos + int(self.feedback.echo_tail_seconds * SAMPLE_RATE) if not self.synchronous else self._pos
+        self._listen_again(follow_up)
+
+    def _listen_again(self, follow_up: bool = False) -> None:
         if self.wake is not None:
-            self.wake.reset()  # its buffers still hold the wake word; without this it fires again
+            self.wake.reset()  # its buffers hold the wake word, or our own reply
+        self._follow_up = follow_up
         self._set_phase(Phase.LISTENING)
+
+    # -- the turn thread --------------------------------------------------------------------
+
+    def _respond(self, text: str) -> bool:
+        """Understand and act on ``text``, say the reply; returns whether a follow-up answer is expected."""
+        self.emitter.emit(State(state="understanding"))
+        turn = self.dispatcher.respond(text)
+        if turn.intent is not None:
+            m = turn.intent
+            self.emitter.emit(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
+        else:
+            best = self.dispatcher.engine.best(text)
+            self.emitter.emit(NoIntent(text=text, confidence=round(best.confidence, 4) if best else 0.0))
+        if turn.error is not None:
+            self.emitter.emit(Error(code=turn.error[0], message=turn.error[1]))
+        self._speak(turn.reply, turn.data)
+        return turn.follow_up
+
+    def _speak(self, text: str, data: dict | None = None) -> bool:
+        def allow_barge_in() -> None:
+            self._barge_in_allowed = self.feedback.barge_in and self.wake is not None and not _says_wake_word(text, self.wake.names)
+
+        playback = speak(
+            text,
+            emitter=self.emitter,
+            speaker=self.speaker,
+            output=self.output,
+            data=data,
+            before_play=allow_barge_in,
+            playing=self._playing,
+        )
+        if playback is None and self.speaker is not None and self.output is not None:
+            self._chime("error")
+        return False
+
+    def _playing(self, on: bool) -> None:
+        if on:
+            self._speaking.set()
+            self.emitter.emit(State(state="speaking"))
+        else:
+            self._speaking.clear()
+
+    def _chime(self, kind: str) -> None:
+        if self.feedback.chimes and self.output is not None:
+            self.output.play(chime(kind))
 
     def _set_phase(self, phase: Phase) -> None:
         self.phase = phase
-        self.emitter.emit(State(state=phase.value))
+        if phase is not Phase.RESPONDING:
+            self.emitter.emit(State(state=phase.value))
+
+
+def _says_wake_word(text: str, models: list[str]) -> bool:
+    """A reply that says our wake word ("say hey jarvis to ...") would barge in on itself."""
+    words = set(text.lower().replace(",", " ").replace(".", " ").split())
+    return any(name.split("_")[-1] in words for name in models)

@@ -1,21 +1,31 @@
 """Build pipeline stages from the validated configuration.
 
 The CLI, the server and the evaluator all assemble pipelines; this is the one
-place that knows which config key feeds which constructor argument.
+place that knows which config key feeds which constructor argument. Models are
+loaded once per process into :class:`Resources` and shared by every pipeline
+(the server builds one pipeline per connection); per-stream state (wake
+buffers, VAD, recognizer, dispatcher) is built per pipeline.
 """
 
 from __future__ import annotations
 
+import queue
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.audio.file import FileSource
+from assistant.asr.base import AsrEngine
 from assistant.audio.mic import MicrophoneSource
+from assistant.audio.playback import AudioOutput
 from assistant.audio.raw import RawSource
 from assistant.audio.source import AudioSource
 from assistant.config import Config
 from assistant.events import EventEmitter
-from assistant.pipeline import Pipeline
+from assistant.intents import Dispatcher, IntentEngine
+from assistant.pipeline import Feedback, Pipeline
+from assistant.tts import Speaker
 from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
 
@@ -45,12 +55,64 @@ def make_endpointer(config: Config) -> Endpointer:
     )
 
 
-def make_pipeline(config: Config, emitter: EventEmitter) -> Pipeline:
+@dataclass
+class Resources:
+    """The loaded models: recognizer engine, intents, speaker."""
+
+    asr: AsrEngine | None
+    intents: IntentEngine
+    speaker: Speaker | None
+
+    @classmethod
+    def load(cls, config: Config, *, intent_paths: Sequence[str] = (), speak: bool = True) -> Resources:
+        """Load everything ``config`` asks for; ``speak=False`` when replies stay text (no TTS loaded)."""
+        intents = IntentEngine.from_config(config, intent_paths)
+        asr = None
+        if config.asr.engine != "none":
+            from assistant.asr import load_engine
+
+            asr = load_engine(config, vocabulary_hint=intents.vocabulary())
+        speaker = None
+        if speak:
+            from assistant.tts import load_speaker
+
+            speaker = load_speaker(config)
+        return cls(asr, intents, speaker)
+
+    def close(self) -> None:
+        if self.speaker is not None:
+            self.speaker.close()
+
+
+def make_pipeline(
+    config: Config,
+    emitter: EventEmitter,
+    resources: Resources | None = None,
+    *,
+    output: AudioOutput | None = None,
+    synchronous: bool = False,
+) -> Pipeline:
+    """A pipeline for one stream. Without ``resources`` it bounds commands only (wake word + VAD)."""
+    recognizer = dispatcher = speaker = None
+    announcements: queue.SimpleQueue[str] = queue.SimpleQueue()
+    if resources is not None:
+        if resources.asr is not None:
+            recognizer = resources.asr.recognizer(resources.intents.vocabulary())
+        dispatcher = Dispatcher(resources.intents, config, announce=announcements.put)
+        speaker = resources.speaker
+    f = config.feedback
     return Pipeline(
         emitter=emitter,
         endpointer=make_endpointer(config),
         wake=make_wake(config) if config.wake.enabled else None,
+        recognizer=recognizer,
+        dispatcher=dispatcher,
+        speaker=speaker,
+        output=output,
+        announcements=announcements,
+        feedback=Feedback(chimes=f.chimes, barge_in=f.barge_in, echo_tail_seconds=f.echo_tail_seconds),
         buffer_seconds=config.wake.buffer_seconds,
+        synchronous=synchronous,
     )
 
 

@@ -1,4 +1,7 @@
-"""`assistant run` on files and raw stdin: wake word, then VAD-bounded command, as JSON events."""
+"""`assistant run` on files and raw stdin: wake word, then VAD-bounded command, as JSON events.
+
+These run with ``--asr none`` (wake word and VAD only): the bounds are what is under test here.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ def wake_then_command(tmp_path_factory):
 
 def test_run_json_gives_wake_then_speech_bounds_in_order(wake_then_command):
     path, start, end = wake_then_command
-    events = _events(cli("run", "--input", str(path), "--json"))
+    events = _events(cli("run", "--asr", "none", "--input", str(path), "--json"))
     kinds = [e["type"] for e in _speech_events(events)]
     assert kinds == ["wake", "speech_start", "speech_end"]
     wake, speech_start, speech_end = _speech_events(events)
@@ -52,7 +55,7 @@ def test_no_wake_treats_every_utterance_as_a_command(tmp_path):
         truth.append((t, t + len(p) / RATE))
         t += len(p) / RATE + 1.2
     path = write(tmp_path / "three.wav", np.concatenate(parts))
-    events = _speech_events(_events(cli("run", "--input", str(path), "--no-wake", "--json")))
+    events = _speech_events(_events(cli("run", "--asr", "none", "--input", str(path), "--no-wake", "--json")))
     assert [e["type"] for e in events] == ["speech_start", "speech_end"] * 3
     for (start, end), (s, e) in zip(truth, zip(events[::2], events[1::2])):
         assert abs(s["audio_t"] - start) <= 0.1 and abs(e["audio_t"] - end) <= 0.1
@@ -60,7 +63,7 @@ def test_no_wake_treats_every_utterance_as_a_command(tmp_path):
 
 def test_wake_without_a_command_times_out(tmp_path):
     path = write(tmp_path / "only_wake.wav", np.concatenate([silence(0.5), piper("hey jarvis"), silence(5)]))
-    kinds = [e["type"] for e in _speech_events(_events(cli("run", "--input", str(path), "--json")))]
+    kinds = [e["type"] for e in _speech_events(_events(cli("run", "--asr", "none", "--input", str(path), "--json")))]
     assert kinds == ["wake", "no_speech"]
 
 
@@ -71,7 +74,7 @@ def test_raw_pcm_on_stdin_any_rate_and_format():
     speech = np.concatenate([silence(0.5), trim(espeak("what time is it")), silence(1.0)]).astype(np.float32) / 32768
     low = soxr.resample(speech, RATE, 8000).astype("<f4")
     stereo = np.stack([low, low], axis=1).tobytes()
-    result = cli("run", "--input", "-", "--rate", "8000", "--format", "f32le", "--channels", "2", "--no-wake", "--json", input=stereo)
+    result = cli("run", "--asr", "none", "--input", "-", "--rate", "8000", "--format", "f32le", "--channels", "2", "--no-wake", "--json", input=stereo)
     events = _speech_events(_events(result))
     assert [e["type"] for e in events] == ["speech_start", "speech_end"]
     assert abs(events[0]["audio_t"] - 0.5) <= 0.1
@@ -79,7 +82,7 @@ def test_raw_pcm_on_stdin_any_rate_and_format():
 
 def test_human_output_without_json(wake_then_command):
     path, _, _ = wake_then_command
-    result = cli("run", "--input", str(path))
+    result = cli("run", "--asr", "none", "--input", str(path))
     out = result.stdout.decode()
     assert result.returncode == 0 and "wake" in out and "model='hey_jarvis'" in out and "speech_end" in out
 
@@ -87,7 +90,7 @@ def test_human_output_without_json(wake_then_command):
 def test_unreadable_input_exits_with_a_clear_message(tmp_path):
     bad = tmp_path / "bad.flac"
     bad.write_bytes(b"fLaC garbage")
-    result = cli("run", "--input", str(bad), "--json")
+    result = cli("run", "--asr", "none", "--input", str(bad), "--json")
     assert result.returncode == 1 and str(bad) in result.stderr.decode() and "Traceback" not in result.stderr.decode()
 
 

@@ -22,7 +22,9 @@ from assistant.vad import Endpointer, VadOutput
 
 
 class CommandRecognizer:
-    def __init__(self, endpointer: Endpointer, recognizer: Recognizer, emitter: EventEmitter) -> None:
+    """``recognizer`` None (``asr.engine: none``): bound commands only, for tuning wake word and VAD."""
+
+    def __init__(self, endpointer: Endpointer, recognizer: Recognizer | None, emitter: EventEmitter) -> None:
         self.endpointer = endpointer
         self.recognizer = recognizer
         self.emitter = emitter
@@ -60,6 +62,13 @@ class CommandRecognizer:
             self.active = False
 
     def _handle(self, out: VadOutput) -> bool:
+        if self.recognizer is None:
+            for event in out.events:
+                self.emitter.emit(event)
+            if any(isinstance(e, SpeechEnd) for e in out.events):
+                self.last = Transcription(text="", confidence=None)
+            self.active = not out.done
+            return out.done
         for event in out.events:
             if isinstance(event, SpeechStart):
                 self.emitter.emit(event)

@@ -1,11 +1,20 @@
 """The microphone as a source, built to run for days.
 
-The PortAudio callback only copies the block into a preallocated slot and
-queues the slot number: no allocation, no lock held for long, no model. When
-the queue is full the block is dropped and counted. Conversion (resampling,
-channel mixing) happens on the consumer side. If the device disappears (a USB
-microphone unplugged) the source reports an ``error`` event and keeps trying
-to reopen it every ``retry_seconds``, so the assistant comes back by itself.
+A capture thread reads the device with PortAudio's blocking API and queues
+each block: it never waits for the consumer, never runs a model, and when the
+queue is full the block is dropped and counted. Conversion (resampling,
+channel mixing) happens on the consumer side.
+
+Why blocking reads and not a PortAudio callback: when the sound server dies
+under a callback stream (PulseAudio restarted, the ALSA "pulse" device gone),
+PortAudio's callback thread spins printing "Expression 'self->capture.ready ||
+self->playback.ready' failed" to stderr as fast as it can, and ``abort()``
+never returns (measured: gigabytes of stderr per minute, the consumer hung for
+good). A blocking read instead raises at once and the stream closes in a
+millisecond.
+
+If the device disappears the source reports an ``error`` event and keeps
+trying to reopen it every ``retry_seconds``, so the assistant comes back by itself.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from assistant.events import Device, Error, EventSink
 _log = logging.getLogger(__name__)
 
 _STALL_SECONDS = 2.0
-"""No block for this long from a running stream means the device is gone."""
+"""No block for this long from an open stream means the device is gone."""
+_LOST = None
+"""Queued by the capture thread when the device failed."""
 
 
 class MicrophoneSource:
@@ -53,48 +64,31 @@ class MicrophoneSource:
         self._retry_seconds = retry_seconds
         self._emit = emit
         self._closed = threading.Event()
-        self._stream = None
-        # slots outnumber the queue by two, so the slot being converted is never the one being written
-        self._slots = np.zeros((0, 0, 0), dtype=np.int16)
-        self._queue: queue.Queue[int] = queue.Queue(maxsize=self._queue_blocks)
-        self._write = 0
+        self._capture: _Capture | None = None
         self._converter = StreamConverter(SAMPLE_RATE, channel)
-        self._last_block = time.monotonic()
-
-    # -- PortAudio side: runs on the audio thread ---------------------------------------------
-
-    def _callback(self, indata: np.ndarray, frames: int, time_info: object, status) -> None:
-        if status.input_overflow:
-            self.stats.overflows += 1
-        if self._queue.full():
-            self.stats.dropped_frames += 1
-            return
-        slot = self._write
-        np.copyto(self._slots[slot], indata)  # fixed blocksize: PortAudio always delivers a full slot
-        self._write = (slot + 1) % len(self._slots)
-        self._queue.put_nowait(slot)
-
-    # -- consumer side -------------------------------------------------------------------------
 
     def frames(self) -> Iterator[np.ndarray]:
         chunker = Chunker(CHUNK_SAMPLES)
         while not self._closed.is_set():
-            if self._stream is None and not self._open():
+            if self._capture is None and not self._open():
                 self._closed.wait(self._retry_seconds)
                 continue
+            capture = self._capture
             try:
-                slot = self._queue.get(timeout=0.25)
+                block = capture.queue.get(timeout=0.25)
             except queue.Empty:
-                if self._stalled():
+                if time.monotonic() - capture.last_block > _STALL_SECONDS:
                     self._lost("the device stopped delivering audio")
                 continue
-            self._last_block = time.monotonic()
-            block = self._slots[slot]
+            if block is _LOST:
+                self._lost(capture.error or "the device failed")
+                continue
+            capture.last_block = time.monotonic()
             for chunk in chunker.push(self._converter.convert(block)):
                 self.stats.frames += 1
                 yield chunk
             self.stats.report(self._emit)
-        self._close_stream()
+        self._close_capture()
         self.stats.report(self._emit, force=True)
 
     def close(self) -> None:
@@ -103,25 +97,12 @@ class MicrophoneSource:
     def _open(self) -> bool:
         sd = devices._sd()
         try:
-            if self._stream is None and self.stats.frames:  # reopening after a loss: see replugged devices
+            if self.stats.frames:  # reopening after a loss: see replugged devices
                 devices.rescan()
                 self.info = devices.resolve(self._spec, "input")
             rate = self._pick_rate(sd)
             channels = self._pick_channels()
-            blocksize = round(rate * CHUNK_SECONDS)
-            self._slots = np.zeros((self._queue_blocks + 2, blocksize, channels), dtype=np.int16)
-            self._queue = queue.Queue(maxsize=self._queue_blocks)
-            self._write = 0
-            self._converter = StreamConverter(rate, self._channel)
-            self.stats.repairs = self._converter.counts
-            stream = sd.InputStream(
-                device=self.info.index,
-                samplerate=rate,
-                channels=channels,
-                dtype="int16",
-                blocksize=blocksize,
-                callback=self._callback,
-            )
+            stream = sd.InputStream(device=self.info.index, samplerate=rate, channels=channels, dtype="int16", blocksize=round(rate * CHUNK_SECONDS))
             stream.start()
         except (DeviceError, sd.PortAudioError, OSError, ValueError) as exc:
             message = f"cannot open input device {self._spec if self._spec is not None else 'default'!r}: {exc}; retrying every {self._retry_seconds:g} s"
@@ -129,8 +110,9 @@ class MicrophoneSource:
             if self._emit is not None:
                 self._emit(Error(code="device_unavailable", message=message))
             return False
-        self._stream = stream
-        self._last_block = time.monotonic()
+        self._converter = StreamConverter(rate, self._channel)
+        self.stats.repairs = self._converter.counts
+        self._capture = _Capture(stream, self._queue_blocks, self.stats)
         _log.info("opened input device %r at %d Hz, %d channel(s)", self.info.name, rate, channels)
         if self._emit is not None:
             self._emit(Device(name=self.info.name, rate=rate, channels=channels))
@@ -152,24 +134,58 @@ class MicrophoneSource:
             raise DeviceError(f"channel {self._channel} does not exist on {self.info.name!r} ({self.info.max_input_channels} channels)")
         return self._channel + 1
 
-    def _stalled(self) -> bool:
-        stream = self._stream
-        if stream is None:
-            return False
-        return not stream.active or time.monotonic() - self._last_block > _STALL_SECONDS
-
     def _lost(self, why: str) -> None:
         message = f"input device {self.info.name!r} lost ({why}); retrying every {self._retry_seconds:g} s"
         _log.warning("%s", message)
         if self._emit is not None:
             self._emit(Error(code="device_lost", message=message))
-        self._close_stream()
+        self._close_capture()
 
-    def _close_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
+    def _close_capture(self) -> None:
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.stop()
+
+
+class _Capture:
+    """One open input stream and the thread that reads it."""
+
+    def __init__(self, stream, queue_blocks: int, stats: InputStats) -> None:
+        self.stream = stream
+        self.stats = stats
+        self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=queue_blocks)
+        self.error: str | None = None
+        self.last_block = time.monotonic()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    block, overflowed = self.stream.read(self.stream.blocksize)
+                except Exception as exc:  # PortAudio reports a vanished device as an untyped host error
+                    if not self._stopping.is_set():
+                        self.error = str(exc) or type(exc).__name__
+                        self.queue.put(_LOST)
+                    return
+                if overflowed:
+                    self.stats.overflows += 1
+                try:
+                    self.queue.put_nowait(block)
+                except queue.Full:
+                    self.stats.dropped_frames += 1
+        finally:
+            # closed here, never from another thread: closing a stream under a blocked read segfaults
             try:
-                stream.abort()
-                stream.close()
+                self.stream.close(ignore_errors=True)
             except Exception as exc:  # a vanished device can fail to close; it is gone either way
                 _log.debug("closing the input stream failed: %s", exc)
+
+    def stop(self) -> None:
+        """Ends within one block; a read that never returns (a hung driver) is abandoned, not forced."""
+        self._stopping.set()
+        self._thread.join(timeout=2.0)
+        if self._thread.is_alive():
+            _log.warning("the input stream did not stop within 2 s; abandoning it")

@@ -25,33 +25,20 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.audio.playback import AudioOutput, Player, WavWriter
     from assistant.console import event_printer
-    from assistant.errors import DeviceError
-    from assistant.events import EventEmitter, Reply, SpeakEnd, SpeakStart
+    from assistant.events import EventEmitter
+    from assistant.reply import speak
     from assistant.tts import load_speaker
 
     text = " ".join(args.text)
-    emitter = EventEmitter([event_printer(args.json)])
+    errors: list[str] = []
+    emitter = EventEmitter([event_printer(args.json), lambda e: errors.append(e.message) if e.type == "error" else None])
     speaker = load_speaker(config)
     output: AudioOutput | None = None
     try:
-        emitter.emit(Reply(text=text))
-        audio = speaker.synthesize(text)
-        if args.output:
-            output = WavWriter(args.output)
-        elif len(audio):
-            output = Player(config.audio.output_device)
-        if output is None or not len(audio):
-            return 0  # nothing to play (tts.engine: none): the reply event was the answer
-        playback = output.play(audio)
-        while not (playback.started.wait(0.05) or playback.finished.is_set()):
-            pass
-        if playback.started.is_set():
-            emitter.emit(SpeakStart(text=text))
-        playback.wait()
-        if playback.error:
-            raise DeviceError(playback.error)
-        emitter.emit(SpeakEnd(interrupted=playback.interrupted))
-        return 0
+        if config.tts.engine != "none":  # text only otherwise: the reply event is the answer, no device needed
+            output = WavWriter(args.output) if args.output else Player(config.audio.output_device)
+        speak(text, emitter=emitter, speaker=speaker, output=output)
+        return 1 if errors else 0
     finally:
         if output is not None:
             output.close()

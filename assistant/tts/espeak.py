@@ -15,8 +15,10 @@ import json
 import logging
 import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,9 +44,11 @@ class _Worker:
     """One worker process and a deadline-aware reader for its reply pipe."""
 
     def __init__(self, settings: dict) -> None:
+        # the parent owns the worker's scratch folder: a killed worker cannot clean up after itself
+        self.workdir = tempfile.mkdtemp(prefix="assistant-tts-")
         self.proc = subprocess.Popen(
             # -P: do not put this package's directory on the worker's sys.path
-            [sys.executable, "-P", str(_WORKER_SCRIPT), json.dumps(settings)],
+            [sys.executable, "-P", str(_WORKER_SCRIPT), json.dumps(settings), self.workdir],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -90,6 +94,7 @@ class _Worker:
             self.proc.kill()
             self.proc.wait()
         self.proc.stdout.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class Pyttsx3Speaker:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import wave
 
@@ -105,28 +104,28 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # everything pyttsx3 prints goes nowhere; replies use the duplicate
     settings = json.loads(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="assistant-tts-") as workdir:
+    workdir = sys.argv[2]  # created and removed by the parent process
+    try:
+        synth = _Synth(settings, workdir)
+    except Exception as exc:  # report anything: the parent turns it into a user-facing error
+        _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": []})
+        return 1
+    try:
+        synth.speak("ready")  # warm up, and surface a bad voice now rather than on the first reply
+    except Exception as exc:
+        _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": synth.voices()})
+        return 1
+    engine = synth.engine
+    _send(reply, {"ok": True, "voice": engine.getProperty("voice"), "rate": engine.getProperty("rate"), "volume": engine.getProperty("volume")})
+    for line in sys.stdin:
+        text = json.loads(line)["text"]
+        synth.errors.clear()
         try:
-            synth = _Synth(settings, workdir)
-        except Exception as exc:  # report anything: the parent turns it into a user-facing error
-            _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": []})
-            return 1
-        try:
-            synth.speak("ready")  # warm up, and surface a bad voice now rather than on the first reply
+            rate, pcm = synth.speak(text)
         except Exception as exc:
-            _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "voices": synth.voices()})
-            return 1
-        engine = synth.engine
-        _send(reply, {"ok": True, "voice": engine.getProperty("voice"), "rate": engine.getProperty("rate"), "volume": engine.getProperty("volume")})
-        for line in sys.stdin:
-            text = json.loads(line)["text"]
-            synth.errors.clear()
-            try:
-                rate, pcm = synth.speak(text)
-            except Exception as exc:
-                _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            _send(reply, {"ok": True, "rate": rate, "bytes": len(pcm)}, pcm)
+            _send(reply, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        _send(reply, {"ok": True, "rate": rate, "bytes": len(pcm)}, pcm)
     return 0
 
 
