@@ -11,6 +11,7 @@ import pytest
 from assistant.config import Config, load_config
 from assistant.errors import ConfigError
 from assistant.intents import Dispatcher, IntentEngine
+from tests.helpers import REPO
 from tests.intents_helpers import Announcements
 
 GOOD = '''
@@ -23,28 +24,14 @@ def greet(req):
     return f"Hello, {req.slots['person']}!"
 '''
 
-README_EXAMPLE = '''
-"""Brew tea and say when it is ready."""
-
-from assistant.intents import Duration, Plugin
-
-plugin = Plugin(
-    description="brew tea",
-    lists={
-        "tea": {"green [tea]": "green", "black [tea]": "black", "earl grey": "black", "mint [tea]": "mint"},
-        "steep": Duration(),  # "3 minutes", "two and a half minutes" -> seconds (int)
-    },
-    config={"steep_seconds": 180},  # default; users override plugins.tea.steep_seconds in config.yaml
-)
+def _readme_example() -> str:
+    """The plugin shown in the README, read from the README itself so the two never drift apart."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("This is all of `intents/tea.py`:", 1)[1].split("```python\n", 1)[1]
+    return block.split("```", 1)[0]
 
 
-@plugin.intent("BrewTea", "(make|brew) [me] [a [cup of]] {tea} [for {steep}]", "i'd like [a [cup of]] {tea}")
-def brew(req):
-    tea = req.slots["tea"]
-    seconds = req.slots.get("steep", req.config["steep_seconds"])
-    req.scheduler.call_later(seconds, lambda: f"Your {tea} tea is ready.")
-    return f"Brewing {tea} tea for {seconds} seconds."
-'''
+README_EXAMPLE = _readme_example()
 
 BROKEN = {
     "syntax.py": ("from assistant.intents import Plugin\nplugin = Plugin(\ndef oops(:\n", 3, "SyntaxError"),
