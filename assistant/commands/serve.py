@@ -21,8 +21,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.server.app import bind, listening_urls, make_server
+    from assistant.server.auth import check_exposure
     from assistant.server.protocol import PATH
 
+    check_exposure([config.server.host], config.server.token)  # before anything listens
     sockets = bind(config.server.host, config.server.port)
     server = make_server(config, sockets, log_level="info" if args.verbose else "warning")
     for url in listening_urls(sockets, tls=bool(config.server.tls_cert)):

@@ -31,14 +31,14 @@ def transcribe_file(path: Path, config: Config, engine: Callable[[], AsrEngine])
     The audio is checked first (raises :class:`~assistant.errors.AudioInputError`),
     so a wrong upload is refused without touching the recognizer model.
     """
-    from assistant.asr import CommandRecognizer
-    from assistant.asr.stream import transcribe_stream
-
     chunks = decode_upload(path)
     try:
         first = next(chunks)
     except StopIteration:
         raise AudioInputError("the file contains no audio samples") from None
+    from assistant.asr import CommandRecognizer
+    from assistant.asr.stream import transcribe_stream
+
     recognizer = engine().recognizer()
     events: list[Event] = []
     emitter = EventEmitter([events.append])
