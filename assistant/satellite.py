@@ -6,9 +6,13 @@ hub's reply audio on its own speaker. Two wake modes:
 - ``hub``: every frame streams to the hub, which listens for the wake word
   (the satellite needs no models at all).
 - ``local``: the satellite listens for the wake word itself and streams only
-  commands, each as one stream with the hub's wake word off, ended by the
-  hub's ``speech_end`` (or a local no-speech timeout). Nothing else leaves
-  the room.
+  turns: when it fires, one stream with the last :data:`LOOKBACK_SECONDS` of
+  audio (the wake word and the quiet before it) and then the live command,
+  ended by the hub's ``speech_end`` or ``no_speech``. The hub runs its usual
+  pipeline on it, wake word included: it confirms the wake word (a false
+  local trigger is dropped after :data:`CONFIRM_SECONDS`) and finds where the
+  command starts after it exactly as for any stream. Nothing else leaves the
+  room.
 
 When the hub goes away (restart, network) the satellite reconnects with
 exponential backoff and carries on; audio captured meanwhile is dropped, never
@@ -22,6 +26,7 @@ capture thread reaches only through ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
 import json
 import logging
@@ -46,8 +51,17 @@ _log = logging.getLogger(__name__)
 
 MessageSink = Callable[[dict[str, Any]], None]
 
-_QUEUE_SECONDS = 2.0
+_QUEUE_SECONDS = 3.0
 """Audio waiting to be sent before the newest frames are dropped (a slow link must not build up delay)."""
+
+LOOKBACK_SECONDS = 2.0
+"""Local wake mode: audio sent from before the wake word fired, so the hub's wake model hears all of it."""
+
+CONFIRM_SECONDS = 1.5
+"""Local wake mode: a turn the hub has not confirmed with its own ``wake`` this long after the lookback ends is dropped."""
+
+MAX_TURN_SECONDS = 20.0
+"""Local wake mode: a turn is ended after this long whatever the hub says (a lost ``speech_end``)."""
 
 
 class HubRefused(AssistantError):
@@ -84,7 +98,6 @@ class Satellite:
         ssl_context: ssl.SSLContext | None = None,
         reconnect_min: float = 0.5,
         reconnect_max: float = 10.0,
-        no_speech_timeout: float = 4.0,
         echo_tail: float = 0.3,
     ) -> None:
         """``wake``: a detector means local wake mode; None streams everything to the hub."""
@@ -97,7 +110,6 @@ class Satellite:
         self.ssl_context = ssl_context
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
-        self.no_speech_timeout = no_speech_timeout
         self.echo_tail = echo_tail
         self.connections = 0
         """Successful connections so far (1 + reconnections)."""
@@ -107,7 +119,8 @@ class Satellite:
         self._ws = None
         self._turn = _Turn.STREAMING if wake is None else _Turn.IDLE
         self._turn_began = 0.0
-        self._heard_speech = False
+        self._confirmed = False
+        self._recent: collections.deque[bytes] = collections.deque(maxlen=max(1, round(LOOKBACK_SECONDS / CHUNK_SECONDS)))
         self._reset_wake = False
         self._source_ended = False
         self._finished: asyncio.Event | None = None
@@ -180,23 +193,29 @@ class Satellite:
             else:
                 self._turn = _Turn.IDLE
             sender = asyncio.create_task(self._send(ws))
+            closer = asyncio.create_task(self._close_when_finished(ws))
             try:
                 async for message in ws:
-                    await self._on_message(ws, message)
-                    if self._finished is not None and self._finished.is_set():
-                        break
+                    await self._on_message(message)
             except websockets.exceptions.ConnectionClosed:
                 pass
             finally:
                 sender.cancel()
+                closer.cancel()
                 self._ws = None
             if ws.close_code == CloseCode.UNAUTHORIZED:
                 raise HubRefused(f"the hub {self.url} refused the token ({ws.close_reason}); set satellite.token (--token) to the hub's server.token")
             if not self._finished.is_set():
                 raise ConnectionError(f"the hub closed the connection ({ws.close_code} {ws.close_reason or 'no reason'})".strip())
 
-    def _start_message(self) -> str:
-        return json.dumps({"type": "start", "rate": SAMPLE_RATE, "encoding": "pcm_s16le", "wake": self.wake is None})
+    async def _close_when_finished(self, ws) -> None:
+        assert self._finished is not None
+        await self._finished.wait()
+        await ws.close()
+
+    @staticmethod
+    def _start_message() -> str:
+        return json.dumps({"type": "start", "rate": SAMPLE_RATE, "encoding": "pcm_s16le", "wake": True})
 
     async def _send(self, ws) -> None:
         assert self._outgoing is not None
@@ -215,7 +234,7 @@ class Satellite:
 
     # -- from the hub ------------------------------------------------------------------------------
 
-    async def _on_message(self, ws, message: str | bytes) -> None:
+    async def _on_message(self, message: str | bytes) -> None:
         if isinstance(message, bytes):
             self._reply_audio(message)
             return
@@ -227,9 +246,9 @@ class Satellite:
             self._reply, self._reply_data = event, bytearray()
         elif kind == "reply_audio_stop" and self.output is not None:
             self.output.stop()
-        elif kind == "speech_start":
-            self._heard_speech = True
-        elif kind == "speech_end" and self.wake is not None and self._turn is _Turn.STREAMING:
+        elif kind == "wake":
+            self._confirmed = True
+        elif kind in ("speech_end", "no_speech") and self.wake is not None and self._turn is _Turn.STREAMING:
             self._end_turn()
         elif kind == "done":
             self._on_done()
@@ -283,21 +302,30 @@ class Satellite:
         return self.wake.process(chunk) is not None
 
     def _on_chunk(self, chunk: np.ndarray, fired: bool) -> None:
-        if fired and self._turn is _Turn.IDLE and self._ws is not None:
-            self._begin_turn()
+        data = chunk.astype("<i2", copy=False).tobytes()
+        if self._turn is _Turn.IDLE:
+            self._recent.append(data)
+            if fired and self._ws is not None:
+                self._begin_turn()
+            return
         if self._turn is not _Turn.STREAMING:
             return
-        self._enqueue(chunk.astype("<i2", copy=False).tobytes())
-        if self.wake is not None and not self._heard_speech and time.monotonic() - self._turn_began > self.no_speech_timeout:
-            _log.info("nobody spoke after the wake word")
-            self._end_turn()
+        self._enqueue(data)
+        if self.wake is not None:
+            age = time.monotonic() - self._turn_began
+            if (not self._confirmed and age > CONFIRM_SECONDS) or age > MAX_TURN_SECONDS:
+                _log.info("the hub did not confirm the wake word" if not self._confirmed else "the turn went on too long")
+                self._end_turn()
 
     def _begin_turn(self) -> None:
-        _log.info("wake word: streaming the command to the hub")
-        self._turn, self._turn_began, self._heard_speech = _Turn.STREAMING, time.monotonic(), False
+        """Local wake word: open a stream with the audio that led up to it."""
+        _log.info("wake word: streaming the turn to the hub")
+        self._turn, self._turn_began, self._confirmed = _Turn.STREAMING, time.monotonic(), False
         if self.output is not None:
             self.output.stop()  # the user talks over a reply: stop it
         self._enqueue(self._start_message())
+        while self._recent:
+            self._enqueue(self._recent.popleft())
 
     def _end_turn(self) -> None:
         self._turn = _Turn.FINISHING

@@ -61,7 +61,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
         ssl_context=ssl_context,
         reconnect_min=sat.reconnect_min_seconds,
         reconnect_max=sat.reconnect_max_seconds,
-        no_speech_timeout=config.vad.no_speech_timeout_seconds,
         echo_tail=config.feedback.echo_tail_seconds,
     )
     if threading.current_thread() is threading.main_thread():
