@@ -136,9 +136,19 @@ class PulseAudio:
         socket = self.dir / "native"
         self.env = {**os.environ, "PULSE_SERVER": f"unix:{socket}", "PULSE_SOURCE": "mic.monitor"}
         self._proc = subprocess.Popen(
-            ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--system=false", "--disable-shm=yes",
-             "-L", f"module-native-protocol-unix socket={socket} auth-anonymous=1",
-             "-L", f"module-null-sink sink_name=mic rate={RATE} channels=1"],
+            [
+                "pulseaudio",
+                "-n",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--use-pid-file=no",
+                "--system=false",
+                "--disable-shm=yes",
+                "-L",
+                f"module-native-protocol-unix socket={socket} auth-anonymous=1",
+                "-L",
+                f"module-null-sink sink_name=mic rate={RATE} channels=1",
+            ],
             env={**os.environ, "PULSE_RUNTIME_PATH": str(self.dir), "PULSE_STATE_PATH": str(self.dir)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

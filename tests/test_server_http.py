@@ -61,7 +61,7 @@ def test_upload_is_transcribed_per_utterance(server, spoken, kind):
     assert response.status_code == 200, response.text
     result = response.json()
     assert [_words(s["text"]) for s in result["segments"]] == ["what time is it", "set a timer for five minutes"]
-    for segment, (start, end) in zip(result["segments"], bounds):
+    for segment, (start, end) in zip(result["segments"], bounds, strict=True):
         assert abs(segment["start"] - start) <= 0.15 and abs(segment["end"] - end) <= 0.15
     assert abs(result["duration"] - sf.info(str(path)).duration) < 0.1
     assert [e["type"] for e in result["events"] if e["type"] != "partial"] == ["speech_start", "speech_end", "transcript"] * 2
@@ -171,4 +171,3 @@ def test_metrics_show_streams_stage_latency_drops_and_errors(server):
     assert values['assistant_events_total{type="wake"}'] >= 1
     assert values['assistant_errors_total{code="http_415"}'] >= 1
     assert values['assistant_http_requests_total{route="/v1/transcribe",status="415"}'] >= 1
-

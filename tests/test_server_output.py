@@ -86,7 +86,7 @@ def test_reply_audio_is_a_header_then_exactly_its_pcm(client):
     output = WebSocketOutput(client.link, EventEmitter([client.link.send_event]))
     playback = output.play(speech)
     assert playback.started.wait(5)
-    (header, data), = _reassemble(client.messages)
+    ((header, data),) = _reassemble(client.messages)
     assert header["rate"] == RATE and header["samples"] == len(speech) and header["bytes"] == 2 * len(speech)
     assert header["encoding"] == "pcm_s16le" and header["id"] == 1
     assert np.array_equal(np.frombuffer(data, "<i2"), speech)

@@ -87,9 +87,7 @@ def test_float_stereo_at_44k_is_converted_at_the_edge(server, command):
     audio, start, end = command
     f32 = soxr.resample(audio.astype(np.float32) / 32768, RATE, 44100).astype("<f4")
     stereo = np.stack([f32, f32], axis=1).tobytes()
-    events = asyncio.run(
-        stream_audio(server.ws_url, stereo, start={"rate": 44100, "encoding": "pcm_f32le", "channels": 2}, message_bytes=7001, bytes_per_second=44100 * 8)
-    )
+    events = asyncio.run(stream_audio(server.ws_url, stereo, start={"rate": 44100, "encoding": "pcm_f32le", "channels": 2}, message_bytes=7001, bytes_per_second=44100 * 8))
     _assert_command(events, start, end)
 
 

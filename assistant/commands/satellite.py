@@ -73,4 +73,3 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if output is not None:
             output.close()
     return 0
-

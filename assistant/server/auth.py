@@ -54,7 +54,4 @@ def check_exposure(addresses: Iterable[str], token: str | None) -> None:
     """Refuse to serve beyond this machine without a token: anyone on the network could listen in."""
     exposed = [a for a in addresses if not is_loopback(a)]
     if exposed and not token:
-        raise ConfigError(
-            f"serving on {', '.join(exposed)} (not loopback) needs a token: set server.token in the config or pass --token; "
-            "or bind to 127.0.0.1"
-        )
+        raise ConfigError(f"serving on {', '.join(exposed)} (not loopback) needs a token: set server.token in the config or pass --token; or bind to 127.0.0.1")

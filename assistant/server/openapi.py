@@ -34,13 +34,23 @@ def _errors(*codes: int) -> dict[str, Any]:
 _STREAM_DOC = f"""WebSocket (upgrade with GET). One audio stream at a time per connection; several in sequence.
 
 Client → server:
-- `{{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}}` — encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved, `channels` optional), or a compressed container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (rate not needed). Optional: `wake_models` (pretrained names), `backpressure` (true: the server stops reading instead of dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
+- `{{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}}` opens a stream.
+  Encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved; `channels` optional), or a compressed
+  container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
+  Optional: `wake_models` (pretrained names), `backpressure` (true: the server stops reading instead of
+  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
 - binary messages: audio, any length up to server.max_message_bytes.
 - `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.
 
-Server → client: JSON events `{{"type": ..., "t": seconds, ...}}` — `ready`, `state`, `wake`, `speech_start`, `partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`, `speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the connection stays open), `done`.
+Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
+`partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
+messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
+`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
+connection stays open), `done`.
 
-Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TIMEOUT} idle or stalled client, {CloseCode.TOO_BIG} message over the size limit, {CloseCode.BUSY} too many connections, {CloseCode.RESTARTING} server restarting (reconnect), {CloseCode.NORMAL} normal."""
+Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TIMEOUT} idle or
+stalled client, {CloseCode.TOO_BIG} message over the size limit, {CloseCode.BUSY} too many connections,
+{CloseCode.RESTARTING} server restarting (reconnect), {CloseCode.NORMAL} normal."""
 
 
 def spec(server_url: str) -> dict[str, Any]:
