@@ -23,9 +23,13 @@ def config(**sections: dict[str, Any]) -> Config:
     return Config.model_validate(sections)
 
 
-def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+def listen(host: str = "127.0.0.1", port: int = 0, send_buffer: int | None = None) -> socket.socket:
+    """``send_buffer``: a small kernel send buffer for accepted connections, so a client that stops
+    reading blocks the server after kilobytes instead of megabytes."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
@@ -59,9 +63,9 @@ class RunningServer:
         self._thread.join(15)
 
 
-def start_server(cfg: Config, *, host: str = "127.0.0.1", port: int = 0, connect_host: str | None = None) -> RunningServer:
+def start_server(cfg: Config, *, host: str = "127.0.0.1", port: int = 0, connect_host: str | None = None, send_buffer: int | None = None) -> RunningServer:
     """uvicorn in a thread on a socket bound here (port 0: any free port), returned once it accepts connections."""
-    sock = listen(host, port)
+    sock = listen(host, port, send_buffer)
     server = make_server(cfg, [sock])
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 
 import numpy as np
@@ -36,8 +37,8 @@ def server():
 @pytest.fixture(scope="module")
 def strict_server():
     """Tight limits so the limits can be hit quickly."""
-    cfg = config(server={"idle_timeout_seconds": 1.0, "queue_seconds": 0.4, "max_connections": 3, "max_message_bytes": 65536})
-    with running_server(cfg) as running:
+    cfg = config(server={"idle_timeout_seconds": 1.0, "stall_timeout_seconds": 1.0, "queue_seconds": 0.4, "max_connections": 3, "max_message_bytes": 65536})
+    with running_server(cfg, send_buffer=8192) as running:
         yield running
 
 
@@ -218,10 +219,11 @@ def test_oversized_message_closes_with_1009_and_the_server_keeps_serving(strict_
 
 
 def test_client_faster_than_real_time_is_told_with_overload_counts(strict_server):
-    """No backpressure: 60 s of audio sent at once into a 0.4 s queue. Frames are dropped and counted,
-    the client is told, and what was processed plus what was dropped is exactly what was sent."""
+    """No backpressure: 60 s of audio in 80 ms messages sent as fast as possible into a 0.4 s queue. The
+    server keeps reading (a live stream is never delayed); frames are dropped and counted, the client is
+    told, and what was processed plus what was dropped is exactly what was sent."""
     audio = np.resize(trim(piper("what time is it")), 60 * RATE)
-    events = asyncio.run(stream_audio(strict_server.ws_url, pcm(audio), realtime=False, start={"backpressure": False, "wake": False}, message_bytes=32000))
+    events = asyncio.run(stream_audio(strict_server.ws_url, pcm(audio), realtime=False, start={"backpressure": False, "wake": False}, message_bytes=2560))
     overloads = [e for e in events if e["type"] == "overload"]
     done = events[-1]
     capacity = round(events[0]["queue_seconds"] / 0.08)
@@ -290,3 +292,27 @@ def test_connections_beyond_the_limit_are_refused_with_1013(strict_server):
     (code, reason), ready = asyncio.run(crowd())
     assert code == 1013 and "busy" in reason
     assert ready["type"] == "ready"
+
+
+def test_client_that_stops_reading_is_let_go(strict_server, command):
+    """A client that sends but never reads (a tiny receive window fills at once): when the server cannot
+    hand it anything for 1 s it drops the connection instead of buffering for it; others carry on."""
+    audio, start, end = command
+
+    async def deaf():
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", strict_server.port))
+        async with websockets.connect(strict_server.ws_url, sock=sock, max_queue=1) as ws:
+            nonsense = json.dumps({"type": "x" * 200})
+            for _ in range(2000):  # each answered with an error event nobody reads
+                await ws.send(nonsense)
+            released = await asyncio.to_thread(wait_until, lambda: strict_server.state.active == 0, 6.0)
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            return released, ws.close_code
+
+    released, code = asyncio.run(deaf())
+    assert released and code in (4408, 1006)  # 4408 if the close frame still got through, else dropped
+    _assert_command(asyncio.run(stream_audio(strict_server.ws_url, pcm(audio), message_bytes=8000)), start, end)

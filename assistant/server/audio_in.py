@@ -209,7 +209,8 @@ class PcmInput:
             self._delivery.send(self._converter.convert(block))
 
     def has_room(self) -> bool:
-        return self._delivery.queue.has_room()
+        """A live stream (no backpressure) is always read: what does not fit is dropped, not delayed."""
+        return not self._delivery.backpressure or self._delivery.queue.has_room()
 
     def end(self) -> None:
         self._delivery.send(self._converter.convert(np.zeros((0, self._channels), self._dtype), last=True))
@@ -345,6 +346,7 @@ class ContainerInput:
         self._pipe.write(data)
 
     def has_room(self) -> bool:
+        """Bytes waiting for the decoder are bounded either way: it is fast, and drops (if at all) after decoding."""
         return self._pipe.has_room()
 
     def end(self) -> None:

@@ -52,9 +52,14 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         state.release()
 
 
+_CLOSE_SECONDS = 1.0
+
+
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
-        await websocket.close(code, reason[:120])  # a close reason must fit in 123 bytes
+    """Send a close frame; a client that reads nothing never gets it, so give up after a second
+    (returning from the handler then drops the connection)."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
+        await asyncio.wait_for(websocket.close(code, reason[:120]), _CLOSE_SECONDS)  # a reason must fit in 123 bytes
 
 
 class Connection:
@@ -77,7 +82,7 @@ class Connection:
             if self.stream is not None:
                 self.stream.abort()
             self.link.close()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(sender, 1.0)
 
     # -- receiving ---------------------------------------------------------------------------------
@@ -107,7 +112,8 @@ class Connection:
             closed.cancel()
 
     async def _wait_for_room(self) -> None:
-        """Backpressure streams: stop reading the socket while the stream's queue is full."""
+        """Stop reading the socket while the stream cannot take more (backpressure streams, the compressed
+        decoder's input); TCP then slows the client down."""
         while self.stream is not None and not self.stream.input.has_room() and not self._closed.is_set():
             await asyncio.sleep(_ROOM_POLL_SECONDS)
 
@@ -131,7 +137,7 @@ class Connection:
         elif kind == "stop":
             self._stop()
         else:
-            self._error("unknown_type", f"unknown message type {kind!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
+            self._error("unknown_type", f"unknown message type {kind[:40]!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
 
     async def _on_audio(self, data: bytes) -> None:
         if not self.authorized:
