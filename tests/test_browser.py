@@ -81,7 +81,7 @@ def test_page_streams_the_microphone_and_shows_wake_and_speech(browser, server, 
         wake = next(e for e in events if e["type"] == "wake")
         assert wake["model"] == "hey_jarvis" and page.is_visible("#wake-badge") is not None
         start, end = (e["audio_t"] for e in events if e["type"] in ("speech_start", "speech_end"))
-        assert abs((end - start) - command_seconds) <= 0.2
+        assert abs((end - start) - command_seconds) <= 0.25
         assert "listening" in page.text_content("#status")
         page.click("#toggle")  # stop: the server finishes and says done
         page.wait_for_selector("#status[data-state=idle]", timeout=10000)
