@@ -120,12 +120,16 @@ class Session {
   }
 
   stop() {
+    if (this.node) {
+      // blocks the worklet already posted must not follow "stop": the server would call them audio before start
+      this.node.port.onmessage = null;
+      this.node.disconnect();
+    }
     if (this.recorder && this.recorder.state !== "inactive") {
       this.recorder.stop(); // its onstop sends "stop" after the last chunk
     } else {
       this.send(JSON.stringify({ type: "stop" }));
     }
-    if (this.node) this.node.disconnect();
     this.media?.getTracks().forEach((t) => t.stop());
     setStatus("finishing", "finishing");
   }
