@@ -18,7 +18,7 @@ from typing import Any
 from assistant.config import Config, load_config, parse_override
 from assistant.errors import AssistantError
 
-COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "say", "transcribe", "models")
+COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "say", "transcribe", "models", "serve", "satellite")
 
 FLAG_KEYS: dict[str, str] = {
     "asr": "asr.engine",
@@ -28,6 +28,15 @@ FLAG_KEYS: dict[str, str] = {
     "device": "audio.input_device",
     "output_device": "audio.output_device",
     "tts": "tts.engine",
+    "server_host": "server.host",
+    "server_port": "server.port",
+    "server_token": "server.token",
+    "server_tls_cert": "server.tls_cert",
+    "server_tls_key": "server.tls_key",
+    "satellite_server": "satellite.server",
+    "satellite_token": "satellite.token",
+    "satellite_wake": "satellite.wake",
+    "satellite_tls_ca": "satellite.tls_ca",
 }
 """argparse destination → config key it overrides (when the flag is given)."""
 

@@ -95,6 +95,19 @@ class ServerConfig(_Section):
     max_connections: int = Field(default=32, ge=1, le=10000)
     max_message_bytes: int = Field(default=1_048_576, ge=1024)
     idle_timeout_seconds: float = Field(default=60.0, gt=0)
+    stall_timeout_seconds: float = Field(default=10.0, gt=0)
+    queue_seconds: float = Field(default=5.0, gt=0, le=120)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+
+class SatelliteConfig(_Section):
+    server: str = Field(default="ws://127.0.0.1:8765", pattern=r"^wss?://")
+    token: str | None = None
+    wake: Literal["hub", "local"] = "hub"
+    tls_ca: str | None = None
+    playback: bool = True
+    reconnect_min_seconds: float = Field(default=0.5, gt=0, le=60)
+    reconnect_max_seconds: float = Field(default=10.0, gt=0, le=600)
 
 
 class LoggingConfig(_Section):
@@ -111,6 +124,7 @@ class Config(_Section):
     tts: TtsConfig = Field(default_factory=TtsConfig)
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    satellite: SatelliteConfig = Field(default_factory=SatelliteConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
 

@@ -201,6 +201,50 @@ class Overload(Event):
     queued_frames: int = 0
 
 
+@dataclass(kw_only=True)
+class StreamReady(Event):
+    """A WebSocket stream was accepted: the pipeline is built and audio may flow (see assistant.server)."""
+
+    type: ClassVar[str] = "ready"
+    session: str
+    encoding: str
+    rate: int | None
+    """The client's sample rate (None for compressed streams: the container says it)."""
+    wake: list[str] = field(default_factory=list)
+    """Wake models the stream listens for; empty when every utterance is a command."""
+    queue_seconds: float = 0.0
+    """Audio the server buffers for this stream before it drops frames (or, with backpressure, stops reading)."""
+
+
+@dataclass(kw_only=True)
+class StreamDone(Event):
+    """A stream ended after ``stop``: every event of its audio was sent before this one."""
+
+    type: ClassVar[str] = "done"
+    audio_seconds: float
+    dropped_frames: int = 0
+
+
+@dataclass(kw_only=True)
+class ReplyAudio(Event):
+    """Reply audio follows as binary messages totalling ``bytes`` (mono PCM in ``encoding`` at ``rate``)."""
+
+    type: ClassVar[str] = "reply_audio"
+    id: int
+    rate: int
+    samples: int
+    bytes: int
+    encoding: str = "pcm_s16le"
+
+
+@dataclass(kw_only=True)
+class ReplyAudioStop(Event):
+    """Stop playing reply ``id`` now (barge-in): the pipeline interrupted its own speech."""
+
+    type: ClassVar[str] = "reply_audio_stop"
+    id: int
+
+
 EventSink = Callable[[Event], None]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,13 @@ class StageStats:
 
 
 class LatencyTracker:
-    """An event sink that pairs the events of each turn and keeps the last ``keep`` latencies per stage."""
+    """An event sink that pairs the events of each turn and keeps the last ``keep`` latencies per stage.
 
-    def __init__(self, keep: int = 10_000) -> None:
+    ``on_latency(stage, seconds)`` is told each latency as it is measured (the server's metrics).
+    """
+
+    def __init__(self, keep: int = 10_000, on_latency: Callable[[str, float], None] | None = None) -> None:
+        self._on_latency = on_latency
         self._turn: dict[str, Event] = {}
         self._values: dict[str, deque[float]] = {name: deque(maxlen=keep) for name, _, _ in STAGES}
         self._values[END_TO_AUDIO] = deque(maxlen=keep)
@@ -56,10 +61,15 @@ class LatencyTracker:
             self._turn[kind] = event
             for name, first, second in STAGES:
                 if kind == second and first in self._turn:
-                    self._values[name].append(event.t - self._turn[first].t)
+                    self._record(name, event.t - self._turn[first].t)
             end = self._turn.get("speech_end")
             if kind == "speak_start" and isinstance(end, SpeechEnd):
-                self._values[END_TO_AUDIO].append(event.t - end.t + end.endpoint_delay)
+                self._record(END_TO_AUDIO, event.t - end.t + end.endpoint_delay)
+
+    def _record(self, stage: str, seconds: float) -> None:
+        self._values[stage].append(seconds)
+        if self._on_latency is not None:
+            self._on_latency(stage, seconds)
 
     def summary(self) -> dict[str, StageStats]:
         with self._lock:

@@ -194,8 +194,8 @@ class Pipeline:
                 self.dispatcher.cancel_follow_up()
             self._chime("error")
             self._listen_again()
-        elif self.dispatcher is None:
-            self._listen_again()
+        elif self.dispatcher is None or self.commands.recognizer is None:
+            self._listen_again()  # bounding commands only (no recognizer): nothing to understand
         elif heard.text:
             self._start_turn(self._respond, heard.text)
         elif self.wake is not None:

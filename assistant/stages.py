@@ -22,6 +22,7 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.raw import RawSource
 from assistant.audio.source import AudioSource
 from assistant.config import Config
+from assistant.errors import ModelError
 from assistant.events import EventEmitter
 from assistant.intents import Dispatcher, IntentEngine
 from assistant.pipeline import Feedback, Pipeline
@@ -62,22 +63,33 @@ class Resources:
     asr: AsrEngine | None
     intents: IntentEngine
     speaker: Speaker | None
+    asr_unavailable: str | None = None
+    """Why there is no recognizer although one was configured (``require_asr=False`` only)."""
 
     @classmethod
-    def load(cls, config: Config, *, intent_paths: Sequence[str] = (), speak: bool = True) -> Resources:
-        """Load everything ``config`` asks for; ``speak=False`` when replies stay text (no TTS loaded)."""
+    def load(cls, config: Config, *, intent_paths: Sequence[str] = (), speak: bool = True, require_asr: bool = True) -> Resources:
+        """Load everything ``config`` asks for; ``speak=False`` when replies stay text (no TTS loaded).
+
+        A missing recognizer model raises :class:`ModelError`, unless ``require_asr`` is False (the
+        server, which still streams wake-word and VAD events and tells each client why no transcripts come).
+        """
         intents = IntentEngine.from_config(config, intent_paths)
-        asr = None
+        asr = unavailable = None
         if config.asr.engine != "none":
             from assistant.asr import load_engine
 
-            asr = load_engine(config, vocabulary_hint=intents.vocabulary())
+            try:
+                asr = load_engine(config, vocabulary_hint=intents.vocabulary())
+            except ModelError as exc:
+                if require_asr:
+                    raise
+                unavailable = str(exc)
         speaker = None
         if speak:
             from assistant.tts import load_speaker
 
             speaker = load_speaker(config)
-        return cls(asr, intents, speaker)
+        return cls(asr, intents, speaker, unavailable)
 
     def close(self) -> None:
         if self.speaker is not None:

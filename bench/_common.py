@@ -8,7 +8,6 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"

@@ -1,0 +1,9 @@
+"""Remote microphones: a WebSocket streaming server, an HTTP API and a web page.
+
+``app`` builds the Starlette application and runs it on uvicorn;
+``connection`` handles ``/v1/stream`` (protocol in ``protocol``); each stream
+runs the ordinary pipeline in its own worker thread (``stream``) fed through a
+bounded queue (``audio_in``); ``api`` holds the HTTP endpoints. Importing this
+package stays light: clients (the satellite) use ``protocol`` without pulling
+in the server.
+"""

@@ -1,0 +1,191 @@
+"""The HTTP side: transcribe an upload, understand a sentence, health, metrics, the OpenAPI spec, the page.
+
+Model work runs in threads (never on the event loop), at most one
+transcription per core at a time so uploads cannot starve live streams.
+Every failure answers ``{"error": {"code", "message"}}`` with a 4xx/5xx status
+and a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from assistant import __version__
+from assistant.errors import AssistantError, AudioInputError, ModelError
+from assistant.events import Error, Intent, NoIntent, Reply
+from assistant.server.metrics import CONTENT_TYPE
+from assistant.server.openapi import spec
+from assistant.server.transcribe import transcribe_file
+
+if TYPE_CHECKING:
+    from assistant.server.app import ServerState
+
+STATIC = Path(__file__).parent / "static"
+MAX_TEXT_CHARS = 2000
+_COPY_BYTES = 1 << 20
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def _state(request: Request) -> ServerState:
+    return request.app.state.assistant
+
+
+def endpoint(route: str, *, protected: bool = True) -> Callable[[Handler], Handler]:
+    """Wrap a handler: token check (when ``protected``), request metrics, errors as JSON."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def run(request: Request) -> Response:
+            state = _state(request)
+            began = time.perf_counter()
+            if protected and not state.auth.accepts_headers(request.headers):
+                response: Response = error(401, "unauthorized", "send the server token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"})
+            else:
+                response = await handler(request)
+            state.metrics.http_requests.labels(route, str(response.status_code)).inc()
+            state.metrics.http_seconds.labels(route).observe(time.perf_counter() - began)
+            if response.status_code >= 400 and response.media_type == "application/json":
+                state.metrics.errors.labels(f"http_{response.status_code}").inc()
+            return response
+
+        return run
+
+    return wrap
+
+
+@endpoint("/v1/transcribe")
+async def transcribe(request: Request) -> Response:
+    state = _state(request)
+    limit = state.config.server.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return error(411, "length_required", "send the upload with a Content-Length header")
+    if not declared.isdigit() or int(declared) > limit + 64 * 1024:
+        return error(413, "too_large", f"the upload is {declared} bytes; the limit is {limit} (server.max_upload_bytes)")
+    fd, name = tempfile.mkstemp(prefix="assistant-upload-")
+    os.close(fd)
+    path = Path(name)
+    try:
+        problem = await _receive_upload(request, path, limit)
+        if problem is not None:
+            return problem
+        if path.stat().st_size == 0:
+            return error(400, "empty_upload", "the uploaded file is empty")
+        async with state.transcriptions:
+            return await asyncio.to_thread(_transcribe, state, path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+async def _receive_upload(request: Request, path: Path, limit: int) -> Response | None:
+    """Save the audio to ``path``: the multipart field ``file``, or a raw ``audio/*`` body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=8) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                return error(400, "no_file", "send the audio as the multipart form field 'file'")
+            if upload.size is not None and upload.size > limit:
+                return error(413, "too_large", f"the file is {upload.size} bytes; the limit is {limit} (server.max_upload_bytes)")
+            await asyncio.to_thread(_copy, upload.file, path)
+        return None
+    if content_type.startswith(("audio/", "application/octet-stream")):
+        with path.open("wb") as out:
+            async for block in request.stream():
+                out.write(block)
+        return None
+    return error(415, "unsupported_media_type", f"send multipart/form-data with a 'file' field (or an audio/* body), not {content_type or 'no content type'}")
+
+
+def _copy(source: Any, path: Path) -> None:
+    source.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(source, out, _COPY_BYTES)
+
+
+def _transcribe(state: ServerState, path: Path) -> Response:
+    assert state.models is not None
+    try:
+        return JSONResponse(transcribe_file(path, state.config, state.models.asr))
+    except AudioInputError as exc:
+        return error(415, "not_audio", str(exc))
+    except ModelError as exc:
+        return error(503, "asr_unavailable", f"speech recognition is not available: {exc}")
+
+
+@endpoint("/v1/understand")
+async def understand(request: Request) -> Response:
+    state = _state(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "bad_json", 'send a JSON body: {"text": "set a timer for five minutes"}')
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return error(400, "no_text", 'the body needs a non-empty "text": {"text": "what time is it"}')
+    if len(text) > MAX_TEXT_CHARS:
+        return error(413, "too_long", f"the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    try:
+        assert state.models is not None
+        turn = await asyncio.to_thread(state.models.respond, text)
+    except AssistantError as exc:
+        return error(503, "intents_unavailable", f"the intent engine is not available: {exc}")
+    if turn.intent is not None:
+        intent = Intent(name=turn.intent.name, slots=turn.intent.slots, confidence=round(turn.intent.confidence, 4), text=text).to_dict()
+    else:
+        intent = None
+    failure = Error(code=turn.error[0], message=turn.error[1]).to_dict() if turn.error else None
+    return JSONResponse(
+        {
+            "text": text,
+            "intent": intent,
+            "no_intent": NoIntent(text=text).to_dict() if intent is None else None,
+            "reply": Reply(text=turn.reply, data=turn.data).to_dict(),
+            "follow_up": turn.follow_up,
+            "error": failure,
+        }
+    )
+
+
+@endpoint("/health", protected=False)
+async def health(request: Request) -> Response:
+    state = _state(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptime_seconds": round(time.monotonic() - state.started, 1),
+            "connections": state.active,
+            "max_connections": state.config.server.max_connections,
+            "auth": state.auth.required,
+        }
+    )
+
+
+@endpoint("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(_state(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+@endpoint("/openapi.json", protected=False)
+async def openapi(request: Request) -> Response:
+    return JSONResponse(spec(str(request.base_url).rstrip("/")))
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html")

@@ -1,0 +1,162 @@
+"""The ASGI application (Starlette) and running it (uvicorn).
+
+Starlette on uvicorn rather than aiohttp or FastAPI: the API is a handful of
+routes plus one WebSocket, Starlette covers both with little code and no
+magic; uvicorn brings TLS, WebSocket keepalive pings and the per-message size
+limit (``ws_max_size``: an oversized message closes with 1009 and a reason)
+without us writing any of it, and being plain ASGI the app also runs under
+any other ASGI server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from assistant.config import Config
+from assistant.errors import ConfigError
+from assistant.server import api
+from assistant.server.auth import Auth, check_exposure
+from assistant.server.connection import stream_endpoint
+from assistant.server.metrics import Metrics
+from assistant.server.models import Models
+from assistant.server.protocol import PATH
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    """Everything the handlers share, on ``app.state.assistant``."""
+
+    config: Config
+    auth: Auth
+    metrics: Metrics = field(default_factory=Metrics)
+    models: Models | None = None
+    started: float = field(default_factory=time.monotonic)
+    active: int = 0
+    transcriptions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(os.cpu_count() or 1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.models is None:
+            self.models = Models(self.config)
+
+    def admit(self) -> bool:
+        """Count a new connection in, unless ``server.max_connections`` are open."""
+        with self._lock:
+            if self.active >= self.config.server.max_connections:
+                return False
+            self.active += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+def create_app(config: Config) -> Starlette:
+    state = ServerState(config=config, auth=Auth(config.server.token))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        assert state.models is not None
+        await asyncio.to_thread(state.models.resources)  # the first client must not wait for model loading
+        yield
+        state.models.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", api.index),
+            Route("/health", api.health),
+            Route("/metrics", api.metrics),
+            Route("/openapi.json", api.openapi),
+            Route("/v1/transcribe", api.transcribe, methods=["POST"]),
+            Route("/v1/understand", api.understand, methods=["POST"]),
+            WebSocketRoute(PATH, stream_endpoint),
+            Mount("/static", StaticFiles(directory=api.STATIC), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.assistant = state
+    return app
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address ``host`` resolves to (IPv4 and IPv6)."""
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"server.host {host!r} cannot be resolved: {exc.strerror}") from None
+    seen = set()
+    for family, kind, proto, _, address in infos:
+        if address in seen:
+            continue
+        seen.add(address)
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            sock.close()
+            for s in sockets:
+                s.close()
+            raise ConfigError(f"cannot listen on {address[0]} port {address[1]}: {exc.strerror}; is another server running there? (server.port / --port)") from None
+        sock.listen(128)
+        sock.setblocking(False)
+        sockets.append(sock)
+    return sockets
+
+
+def make_server(config: Config, sockets: Sequence[socket.socket], *, log_level: str = "warning"):
+    """A uvicorn server for ``config`` on already bound ``sockets``; refuses an open bind without a token."""
+    import uvicorn
+
+    server = config.server
+    check_exposure([s.getsockname()[0] for s in sockets], server.token)
+    if bool(server.tls_cert) != bool(server.tls_key):
+        raise ConfigError("TLS needs both server.tls_cert and server.tls_key (--tls-cert and --tls-key)")
+    uv_config = uvicorn.Config(
+        create_app(config),
+        ssl_certfile=server.tls_cert,
+        ssl_keyfile=server.tls_key,
+        ws="websockets-sansio",
+        ws_max_size=server.max_message_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level=log_level,
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )
+    try:
+        uv_config.load()
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the TLS certificate {server.tls_cert} / key {server.tls_key}: {exc}") from None
+    return uvicorn.Server(uv_config)
+
+
+def listening_urls(sockets: Sequence[socket.socket], tls: bool) -> list[str]:
+    """Where clients reach the server, for the start-up message."""
+    urls = []
+    for sock in sockets:
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        urls.append(f"{'https' if tls else 'http'}://{shown}:{port}")
+    return urls

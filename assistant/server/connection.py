@@ -1,0 +1,235 @@
+"""``/v1/stream``: one WebSocket connection, its messages, its streams, its timeouts.
+
+The receive loop runs on the event loop and never blocks: building a stream's
+pipeline (it loads models) happens in a thread, audio goes into the stream's
+bounded queue, and everything the client receives goes through one
+:class:`~assistant.server.link.ClientLink` drained by a sender task. A protocol
+mistake gets an ``error`` event and the connection lives on; a wrong token,
+an idle or stalled client, an oversized message or a full server close it
+with a code and a reason (see :class:`~assistant.server.protocol.CloseCode`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from assistant.errors import AssistantError
+from assistant.events import Error, EventEmitter
+from assistant.server.link import ClientLink
+from assistant.server.protocol import CloseCode, ProtocolError, StartRequest, parse_message, parse_start
+from assistant.server.stream import Stream
+
+if TYPE_CHECKING:
+    from assistant.server.app import ServerState
+
+_log = logging.getLogger(__name__)
+
+_OUTBOX_BYTES = 16 * 1024 * 1024
+"""What may wait for a slow client before it counts as stalled (a long spoken reply is ~1 MB)."""
+
+_ROOM_POLL_SECONDS = 0.01
+
+MESSAGE_TYPES = ("start", "stop")
+
+
+async def stream_endpoint(websocket: WebSocket) -> None:
+    state: ServerState = websocket.app.state.assistant
+    await websocket.accept()
+    if not state.admit():
+        state.metrics.rejected.labels("busy").inc()
+        await _close(websocket, CloseCode.BUSY, f"server busy: {state.config.server.max_connections} connections are open; try again later")
+        return
+    state.metrics.connections.inc()
+    try:
+        await Connection(websocket, state).run()
+    finally:
+        state.metrics.connections.dec()
+        state.release()
+
+
+_CLOSE_SECONDS = 1.0
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Send a close frame; a client that reads nothing never gets it, so give up after a second
+    (returning from the handler then drops the connection)."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
+        await asyncio.wait_for(websocket.close(code, reason[:120]), _CLOSE_SECONDS)  # a reason must fit in 123 bytes
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, state: ServerState) -> None:
+        self.ws = websocket
+        self.state = state
+        self.server = state.config.server
+        self.authorized = state.auth.accepts_headers(websocket.headers)
+        self.link = ClientLink(asyncio.get_running_loop(), _OUTBOX_BYTES)
+        self.emitter = EventEmitter([self.link.send_event, state.metrics.observer()])
+        self.stream: Stream | None = None
+        self._stream_done: asyncio.Event | None = None
+        self._closed = asyncio.Event()
+
+    async def run(self) -> None:
+        sender = asyncio.create_task(self._send_loop())
+        try:
+            await self._receive_loop()
+        finally:
+            if self.stream is not None:
+                self.stream.abort()
+            self.link.close()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(sender, 1.0)
+
+    # -- receiving ---------------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        closed = asyncio.create_task(self._closed.wait())
+        try:
+            while not self._closed.is_set():
+                await self._wait_for_room()
+                receive = asyncio.create_task(self.ws.receive())
+                done, _ = await asyncio.wait({receive, closed}, timeout=self.server.idle_timeout_seconds, return_when=asyncio.FIRST_COMPLETED)
+                if receive not in done:
+                    receive.cancel()
+                    if not self._closed.is_set():
+                        await self.close(CloseCode.TIMEOUT, f"idle: nothing received for {self.server.idle_timeout_seconds:g} s")
+                    return
+                message = receive.result()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("bytes") is not None:
+                    await self._on_audio(message["bytes"])
+                elif message.get("text") is not None:
+                    await self._on_text(message["text"])
+        except (WebSocketDisconnect, RuntimeError):  # the client vanished mid-receive
+            return
+        finally:
+            closed.cancel()
+
+    async def _wait_for_room(self) -> None:
+        """Stop reading the socket while the stream cannot take more (backpressure streams, the compressed
+        decoder's input); TCP then slows the client down."""
+        while self.stream is not None and not self.stream.input.has_room() and not self._closed.is_set():
+            await asyncio.sleep(_ROOM_POLL_SECONDS)
+
+    async def _on_text(self, text: str) -> None:
+        try:
+            message = parse_message(text)
+        except ProtocolError as exc:
+            if not self.authorized:
+                await self._unauthorized()
+                return
+            self._error(exc.code, exc.message)
+            return
+        kind = message["type"]
+        if not self.authorized:
+            if kind != "start" or not self.state.auth.accepts(message.get("token")):
+                await self._unauthorized()
+                return
+            self.authorized = True
+        if kind == "start":
+            await self._start(message)
+        elif kind == "stop":
+            self._stop()
+        else:
+            self._error("unknown_type", f"unknown message type {kind[:40]!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
+
+    async def _on_audio(self, data: bytes) -> None:
+        if not self.authorized:
+            await self._unauthorized()
+            return
+        if self.stream is None or self.stream.stopping:
+            self._error("not_started", 'audio before "start": send {"type": "start", "rate": 16000, "encoding": "pcm_s16le"} first')
+            return
+        self.stream.input.push(data)
+
+    def _build_stream(self, request: StartRequest, on_finished: Callable[[], None]) -> Stream:
+        """In a worker thread: the first stream of the process waits for the models to load."""
+        state = self.state
+        return Stream(request, state.config, self.emitter, state.metrics, on_finished, resources=state.models.resources(), link=self.link)
+
+    async def _start(self, message: dict[str, Any]) -> None:
+        if self.stream is not None:
+            if not self.stream.stopping:
+                self._error("already_started", 'a stream is running: send {"type": "stop"} before starting another')
+                return
+            assert self._stream_done is not None
+            await self._stream_done.wait()
+        try:
+            request = parse_start(message)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message)
+            return
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        try:
+            stream = await asyncio.to_thread(self._build_stream, request, lambda: loop.call_soon_threadsafe(done.set))
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message)
+            return
+        except AssistantError as exc:
+            self._error("stream_failed", f"cannot start the stream: {exc}")
+            return
+        except Exception as exc:  # a broken model or config must cost this client a stream, not the server
+            _log.exception("building a stream failed")
+            self._error("stream_failed", f"cannot start the stream: {type(exc).__name__}: {exc}")
+            return
+        self.stream, self._stream_done = stream, done
+        self.emitter.emit(stream.ready_event())
+        stream.start()
+        asyncio.create_task(self._forget_when_done(stream, done))
+
+    async def _forget_when_done(self, stream: Stream, done: asyncio.Event) -> None:
+        await done.wait()
+        if self.stream is stream:
+            self.stream = None
+
+    def _stop(self) -> None:
+        if self.stream is None or self.stream.stopping:
+            self._error("not_started", 'no stream to stop: send {"type": "start", ...} first')
+            return
+        self.stream.stop()
+
+    def _error(self, code: str, message: str) -> None:
+        _log.info("client error %s: %s", code, message)
+        self.emitter.emit(Error(code=code, message=message))
+
+    async def _unauthorized(self) -> None:
+        self.state.metrics.rejected.labels("unauthorized").inc()
+        reason = "unauthorized: send the server token as 'Authorization: Bearer TOKEN' or in the start message"
+        await self.close(CloseCode.UNAUTHORIZED, reason)
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    async def _send_loop(self) -> None:
+        stall = self.server.stall_timeout_seconds
+        while (item := await self.link.get()) is not None:
+            if self.link.overflowed:
+                await self.close(CloseCode.TIMEOUT, f"stalled: the client is not reading (over {_OUTBOX_BYTES // 2**20} MiB waiting)")
+                return
+            try:
+                if isinstance(item.data, str):
+                    await asyncio.wait_for(self.ws.send_text(item.data), stall)
+                else:
+                    await asyncio.wait_for(self.ws.send_bytes(item.data), stall)
+            except TimeoutError:
+                await self.close(CloseCode.TIMEOUT, f"stalled: the client read nothing for {stall:g} s")
+                return
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return
+            if item.on_sent is not None:
+                item.on_sent()
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if code != CloseCode.NORMAL:
+            _log.info("closing connection: %d %s", code, reason)
+        await _close(self.ws, code, reason)

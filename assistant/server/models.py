@@ -1,0 +1,73 @@
+"""The models behind the server, loaded once per process and shared by every stream and request.
+
+Loaded on first use (the server preloads them in a thread at start), so a
+missing recognizer model does not stop ``assistant serve``: streams still get
+wake-word and VAD events plus an ``error`` saying which command fetches the
+model, and ``/v1/transcribe`` answers 503 with the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from assistant.config import Config
+from assistant.errors import ModelError
+from assistant.stages import Resources
+
+if TYPE_CHECKING:
+    from assistant.asr import AsrEngine
+    from assistant.intents import Dispatcher, Turn
+
+_log = logging.getLogger(__name__)
+
+
+class Models:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._resources: Resources | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._respond_lock = threading.Lock()
+
+    def resources(self) -> Resources:
+        with self._lock:
+            if self._resources is None:
+                self._resources = Resources.load(self._config, require_asr=False)
+                if self._resources.asr_unavailable:
+                    _log.error("speech recognition is unavailable: %s", self._resources.asr_unavailable)
+            return self._resources
+
+    def asr(self) -> AsrEngine:
+        resources = self.resources()
+        if resources.asr is None:
+            raise ModelError(resources.asr_unavailable or "no recognizer is configured (asr.engine: none)")
+        return resources.asr
+
+    def dispatcher(self) -> Dispatcher:
+        resources = self.resources()
+        with self._lock:
+            if self._dispatcher is None:
+                from assistant.intents import Dispatcher
+
+                self._dispatcher = Dispatcher(resources.intents, self._config, announce=self._announce)
+            return self._dispatcher
+
+    def respond(self, text: str) -> Turn:
+        """Recognise and handle ``text``; one at a time, since a handler's follow-up question belongs to the next call."""
+        dispatcher = self.dispatcher()
+        with self._respond_lock:
+            return dispatcher.respond(text)
+
+    @staticmethod
+    def _announce(text: str) -> None:
+        """A scheduled action (a timer set over HTTP) has no speaker or stream to go to: it is logged."""
+        _log.info("announcement: %s", text)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._dispatcher is not None:
+                self._dispatcher.close()
+            if self._resources is not None:
+                self._resources.close()

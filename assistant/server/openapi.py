@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 description of the HTTP API (served at ``/openapi.json``).
+
+Written out rather than generated: four endpoints do not need a framework to
+describe them, and the WebSocket protocol, which OpenAPI cannot express, is
+documented in prose on ``/v1/stream``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant import __version__
+from assistant.server.protocol import CONTAINER_ENCODINGS, PCM_ENCODINGS, STREAM_OPTIONS, CloseCode
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    reasons = {
+        400: "Bad request (the message says what is wrong)",
+        401: "Missing or wrong token",
+        411: "No Content-Length",
+        413: "Too large",
+        415: "Not audio / unsupported content type",
+        503: "The model behind this endpoint is not available (the message says how to install it)",
+    }
+    return {str(c): _json(_ERROR, reasons[c]) for c in codes}
+
+
+_STREAM_DOC = f"""WebSocket (upgrade with GET). One audio stream at a time per connection; several in sequence.
+
+Client → server:
+- `{{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}}` opens a stream.
+  Encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved; `channels` optional), or a compressed
+  container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
+  Optional: `wake_models` (pretrained names), `backpressure` (true: the server stops reading instead of
+  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
+- binary messages: audio, any length up to server.max_message_bytes.
+- `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.
+
+Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
+`partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
+messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
+`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
+connection stays open), `done`.
+
+Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TIMEOUT} idle or
+stalled client, {CloseCode.TOO_BIG} message over the size limit, {CloseCode.BUSY} too many connections,
+{CloseCode.RESTARTING} server restarting (reconnect), {CloseCode.NORMAL} normal."""
+
+
+def spec(server_url: str) -> dict[str, Any]:
+    bearer = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "assistant",
+            "version": __version__,
+            "description": "An offline voice assistant: stream audio for wake word, speech and intents; transcribe files; understand text.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/v1/transcribe": {
+                "post": {
+                    "summary": "Transcribe an audio file (VAD-segmented, no wake word)",
+                    "security": bearer,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}},
+                            "audio/*": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Transcription"}, "The transcript"), **_errors(400, 401, 411, 413, 415, 503)},
+                }
+            },
+            "/v1/understand": {
+                "post": {
+                    "summary": "Recognise the intent in a sentence and run its handler",
+                    "security": bearer,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 2000}}, "required": ["text"]}}},
+                    },
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Understanding"}, "The intent and the reply"), **_errors(400, 401, 413, 503)},
+                }
+            },
+            "/v1/stream": {
+                "get": {
+                    "summary": "Stream audio over a WebSocket; receive events",
+                    "description": _STREAM_DOC,
+                    "security": bearer,
+                    "responses": {"101": {"description": "Switching protocols to WebSocket"}},
+                }
+            },
+            "/health": {"get": {"summary": "Liveness and load", "responses": {"200": _json({"type": "object"}, "Status")}}},
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics: stage latency histograms, active streams, dropped frames, errors",
+                    "security": bearer,
+                    "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}, **_errors(401)},
+                }
+            },
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "server.token; required when the server listens beyond loopback"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}, "required": ["code", "message"]}},
+                },
+                "Event": {
+                    "type": "object",
+                    "description": "A pipeline event, the same shape as `assistant run --json`",
+                    "properties": {"type": {"type": "string"}, "t": {"type": "number"}},
+                    "required": ["type", "t"],
+                    "additionalProperties": True,
+                },
+                "Transcription": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string"},
+                        "duration": {"type": "number"},
+                        "segments": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "start": {"type": "number"},
+                                    "end": {"type": "number"},
+                                    "text": {"type": "string"},
+                                    "confidence": {"type": ["number", "null"]},
+                                    "words": {"type": "array", "items": {"type": "object"}},
+                                },
+                            },
+                        },
+                        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                    },
+                    "required": ["text", "duration", "segments"],
+                },
+                "Understanding": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string"},
+                        "intent": {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]},
+                        "no_intent": {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]},
+                        "reply": {"$ref": "#/components/schemas/Event"},
+                        "follow_up": {"type": "boolean"},
+                        "error": {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]},
+                    },
+                    "required": ["text", "intent", "reply"],
+                },
+            },
+        },
+    }

@@ -1,0 +1,192 @@
+"""The WebSocket protocol of ``/v1/stream``: client messages, their validation, close codes.
+
+Client → server:
+
+- ``{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}`` opens a stream.
+  Optional: ``channels`` (PCM, interleaved), ``wake_models`` (pretrained names),
+  ``backpressure`` (true: the server stops reading instead of dropping audio when it falls behind,
+  for recordings sent faster than real time), ``token``, ``options`` (per-stream config overrides,
+  e.g. ``{"vad.end_silence_ms": 500}``; only the keys in :data:`STREAM_OPTIONS`).
+- binary messages: audio in the announced encoding, any length up to ``server.max_message_bytes``.
+- ``{"type": "stop"}``: end of audio; the server answers with the remaining events and ``done``.
+  A new ``start`` may follow on the same connection.
+
+Server → client: JSON events (``Event.to_dict``), plus binary messages right after a
+``reply_audio`` event carrying its PCM. This module has no server dependencies so
+clients (the satellite) share it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.audio.raw import PCM_FORMATS
+from assistant.config import Config
+from assistant.wake import PRETRAINED
+
+PATH = "/v1/stream"
+
+PCM_ENCODINGS = {"pcm_s16le": "s16le", "pcm_f32le": "f32le"}
+"""Raw encodings → the sample format name :mod:`assistant.audio.raw` knows."""
+
+CONTAINER_ENCODINGS = {
+    "webm/opus": "matroska",
+    "webm": "matroska",
+    "audio/webm": "matroska",
+    "audio/webm;codecs=opus": "matroska",
+    "ogg/opus": "ogg",
+    "ogg": "ogg",
+    "audio/ogg": "ogg",
+    "audio/ogg;codecs=opus": "ogg",
+}
+"""Compressed container streams (what browsers' MediaRecorder produces) → the FFmpeg demuxer."""
+
+MIN_RATE, MAX_RATE = 8000, 192000
+MAX_CHANNELS = 8
+
+STREAM_OPTIONS = (
+    "vad.aggressiveness",
+    "vad.start_ms",
+    "vad.end_silence_ms",
+    "vad.no_speech_timeout_seconds",
+    "vad.max_command_seconds",
+    "vad.pre_roll_ms",
+    "wake.threshold",
+    "wake.trigger_frames",
+)
+"""Config keys a client may set for its own stream; anything touching files or models stays server-side."""
+
+
+class CloseCode:
+    """WebSocket close codes the server uses (4000-4999 are application codes)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    UNSUPPORTED_DATA = 1003
+    TOO_BIG = 1009
+    """Sent by the protocol layer for a message over ``server.max_message_bytes``."""
+    INTERNAL_ERROR = 1011
+    RESTARTING = 1012
+    """Sent by uvicorn when the server shuts down: clients should reconnect."""
+    BUSY = 1013
+    """``server.max_connections`` streams are already open: try again later."""
+    UNAUTHORIZED = 4401
+    """Missing or wrong token: nothing was processed."""
+    TIMEOUT = 4408
+    """Idle (nothing received for ``idle_timeout_seconds``) or stalled (not reading for ``stall_timeout_seconds``)."""
+
+
+class ProtocolError(ValueError):
+    """A client message the server cannot act on; ``code`` is the ``error`` event's code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    encoding: str
+    rate: int | None
+    channels: int = 1
+    wake: bool | None = None
+    """None: the server's ``wake.enabled``."""
+    wake_models: tuple[str, ...] = ()
+    backpressure: bool = False
+    token: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pcm_format(self) -> str | None:
+        """The raw sample format for PCM encodings, None for compressed containers."""
+        return PCM_ENCODINGS.get(self.encoding)
+
+    @property
+    def container(self) -> str | None:
+        return CONTAINER_ENCODINGS.get(self.encoding)
+
+    def bytes_per_second(self) -> float:
+        """Bytes of input per second of audio (an upper estimate for compressed streams: 128 kbit/s)."""
+        fmt = self.pcm_format
+        if fmt is None:
+            return 16_000.0
+        assert self.rate is not None
+        return float(self.rate * self.channels * PCM_FORMATS[fmt].itemsize)
+
+    def stream_config(self, config: Config) -> Config:
+        """The server's config with this stream's wake choice and options applied (validated)."""
+        sections: dict[str, dict[str, Any]] = {"wake": config.wake.model_dump(), "vad": config.vad.model_dump()}
+        if self.wake is not None:
+            sections["wake"]["enabled"] = self.wake
+        if self.wake_models:
+            sections["wake"]["models"] = list(self.wake_models)
+            sections["wake"]["thresholds"] = {k: v for k, v in config.wake.thresholds.items() if k in self.wake_models}
+        for key, value in self.options.items():
+            section, name = key.split(".", 1)
+            sections[section][name] = value
+        try:
+            return config.model_copy(update={name: type(getattr(config, name)).model_validate(data) for name, data in sections.items()})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ProtocolError("bad_start", f"invalid stream options: {problems}") from None
+
+
+def parse_message(text: str) -> dict[str, Any]:
+    """A text message as a JSON object with a string ``type``."""
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("bad_json", f"text messages must be JSON: {exc.msg} at character {exc.pos}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("bad_message", 'a message must be a JSON object with a "type", e.g. {"type": "start", ...}')
+    return message
+
+
+def parse_start(message: dict[str, Any]) -> StartRequest:
+    """Validate a ``start`` message; every problem is named so a client author can fix it."""
+    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options"}
+    unknown = sorted(set(message) - known)
+    if unknown:
+        raise ProtocolError("bad_start", f"unknown start field(s) {unknown}; allowed: {sorted(known)}")
+    encoding = str(message.get("encoding", "pcm_s16le")).strip().lower().replace(" ", "")
+    if encoding not in PCM_ENCODINGS and encoding not in CONTAINER_ENCODINGS:
+        raise ProtocolError("bad_start", f"unsupported encoding {message.get('encoding')!r}; use one of {sorted(PCM_ENCODINGS)} or {sorted(set(CONTAINER_ENCODINGS))}")
+    rate = message.get("rate")
+    if encoding in PCM_ENCODINGS:
+        if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_RATE <= rate <= MAX_RATE:
+            raise ProtocolError("bad_start", f"unsupported sample rate {rate!r}: PCM streams need an integer rate from {MIN_RATE} to {MAX_RATE} Hz")
+    elif rate is not None and not isinstance(rate, int):
+        raise ProtocolError("bad_start", f"rate must be an integer, got {rate!r}")
+    channels = message.get("channels", 1)
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
+        raise ProtocolError("bad_start", f"channels must be an integer from 1 to {MAX_CHANNELS}, got {channels!r}")
+    wake = message.get("wake")
+    backpressure = message.get("backpressure", False)
+    for name, value in (("wake", wake), ("backpressure", backpressure)):
+        if value is not None and not isinstance(value, bool):
+            raise ProtocolError("bad_start", f"{name} must be true or false, got {value!r}")
+    models = message.get("wake_models") or []
+    if not isinstance(models, list) or any(m not in PRETRAINED for m in models):
+        raise ProtocolError("bad_start", f"wake_models must be a list of {list(PRETRAINED)}, got {models!r}")
+    options = message.get("options") or {}
+    if not isinstance(options, dict):
+        raise ProtocolError("bad_start", f"options must be an object of config keys, got {options!r}")
+    refused = sorted(set(options) - set(STREAM_OPTIONS))
+    if refused:
+        raise ProtocolError("bad_start", f"options {refused} cannot be set per stream; allowed: {list(STREAM_OPTIONS)}")
+    token = message.get("token")
+    return StartRequest(
+        encoding=encoding,
+        rate=rate,
+        channels=channels,
+        wake=wake,
+        wake_models=tuple(models),
+        backpressure=backpressure,
+        token=token if isinstance(token, str) else None,
+        options=dict(options),
+    )

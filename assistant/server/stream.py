@@ -1,0 +1,159 @@
+"""One audio stream of one WebSocket connection: its pipeline, its worker thread, its input queue.
+
+The pipeline is the same class ``assistant run`` uses; its worker thread runs
+``Pipeline.run`` over a :class:`~assistant.server.audio_in.QueueSource`, so the
+server has no second implementation of the loop. Events leave through the
+connection's emitter (thread-safe) and end with ``done``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from assistant.audio.source import CHUNK_SECONDS
+from assistant.config import Config
+from assistant.events import Error, EventEmitter, Overload, StreamDone, StreamReady
+from assistant.pipeline import Pipeline
+from assistant.server.audio_in import ChunkQueue, ContainerInput, PcmInput, QueueSource, StreamInput
+from assistant.server.link import ClientLink
+from assistant.server.metrics import Metrics
+from assistant.server.output import WebSocketOutput
+from assistant.server.protocol import StartRequest
+from assistant.stages import Resources, make_pipeline
+
+_log = logging.getLogger(__name__)
+
+OVERLOAD_REPORT_SECONDS = 1.0
+
+
+def build_pipeline(config: Config, emitter: EventEmitter, resources: Resources, link: ClientLink, *, synchronous: bool) -> Pipeline:
+    """The one place a stream's pipeline is assembled: the same as `assistant run`, replies sent to the client.
+
+    ``synchronous`` for clients that send faster than real time with backpressure (recordings): each
+    turn completes before the audio after it is heard, as in a file run. Live streams keep listening
+    while a reply plays, so the wake word can barge in and no audio piles up.
+    """
+    output = WebSocketOutput(link, emitter) if resources.speaker is not None else None
+    # chimes stay on the client's side: it hears `wake` and `error` events sooner than any audio we could send
+    quiet = config.model_copy(update={"feedback": config.feedback.model_copy(update={"chimes": False})})
+    return make_pipeline(quiet, emitter, resources, output=output, synchronous=synchronous)
+
+
+class DropReporter:
+    """Counts dropped chunks and tells the client with an ``overload`` event, at most once per second."""
+
+    def __init__(self, queue: ChunkQueue, emitter: EventEmitter, metrics: Metrics) -> None:
+        self._queue = queue
+        self._emitter = emitter
+        self._metrics = metrics
+        self._lock = threading.Lock()
+        self._last_report = -math.inf
+        self._reported = 0
+
+    def __call__(self) -> None:
+        self._metrics.dropped_frames.inc()
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_report < OVERLOAD_REPORT_SECONDS:
+                return
+            self._last_report = now
+        self._report()
+
+    def flush(self) -> None:
+        """Report drops not yet told (at the end of the stream)."""
+        if self._queue.dropped != self._reported:
+            self._report()
+
+    def _report(self) -> None:
+        self._reported = self._queue.dropped
+        self._emitter.emit(Overload(dropped_frames=self._queue.dropped, queued_frames=len(self._queue)))
+
+
+class Stream:
+    """Built in a worker thread (it loads models); ``start`` begins processing.
+
+    ``on_finished`` is called from the worker thread after ``done`` was emitted.
+    """
+
+    def __init__(
+        self,
+        request: StartRequest,
+        config: Config,
+        emitter: EventEmitter,
+        metrics: Metrics,
+        on_finished: Callable[[], None],
+        *,
+        resources: Resources,
+        link: ClientLink,
+    ) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.request = request
+        self.config = request.stream_config(config)
+        self.emitter = emitter
+        self.metrics = metrics
+        self.stopping = False
+        server = config.server
+        self.queue = ChunkQueue(max(1, math.ceil(server.queue_seconds / CHUNK_SECONDS)))
+        self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe)
+        self.drops = DropReporter(self.queue, emitter, metrics)
+        self.pipeline = build_pipeline(self.config, emitter, resources, link, synchronous=request.backpressure)
+        self._asr_unavailable = resources.asr_unavailable
+        self.input: StreamInput
+        if request.pcm_format is not None:
+            self.input = PcmInput(request, self.queue, self.source, self.drops)
+        else:
+            capacity = max(server.max_message_bytes, int(server.queue_seconds * request.bytes_per_second()))
+            self.input = ContainerInput(request, self.queue, self.drops, emitter.emit, capacity)
+        self._on_finished = on_finished
+        self._thread = threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True)
+
+    def ready_event(self) -> StreamReady:
+        wake = self.config.wake
+        return StreamReady(
+            session=self.id,
+            encoding=self.request.encoding,
+            rate=self.request.rate,
+            wake=list(wake.models) if wake.enabled else [],
+            queue_seconds=self.queue.capacity * CHUNK_SECONDS,
+        )
+
+    def start(self) -> None:
+        if self._asr_unavailable:
+            self.emitter.emit(Error(code="asr_unavailable", message=f"no transcripts on this server: {self._asr_unavailable}"))
+        self.metrics.active_streams.inc()
+        self.metrics.streams.inc()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """The client sent ``stop``: finish the audio already received, then ``done``."""
+        self.stopping = True
+        self.input.end()
+
+    def abort(self) -> None:
+        """The client is gone: stop as soon as the current chunk is processed."""
+        self.stopping = True
+        self.input.abort()
+        self.queue.abort()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.pipeline.run(self.source)
+        except Exception as exc:  # a pipeline fault ends this stream with a reason, never the server
+            _log.exception("stream %s failed", self.id)
+            self.emitter.emit(Error(code="pipeline_failed", message=f"the pipeline stopped: {type(exc).__name__}: {exc}"))
+        finally:
+            self.pipeline.close()
+            self.drops.flush()
+            seconds = self.source.stats.frames * CHUNK_SECONDS
+            self.metrics.audio_seconds.inc(seconds)
+            self.metrics.active_streams.dec()
+            self.emitter.emit(StreamDone(audio_seconds=round(seconds, 3), dropped_frames=self.queue.dropped))
+            self._on_finished()

@@ -1,0 +1,176 @@
+"""Real servers on 127.0.0.1 for the server, browser and satellite tests, and a WebSocket client for them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Config
+from assistant.server.app import make_server
+
+
+def config(**sections: dict[str, Any]) -> Config:
+    """The default config with some keys of some sections replaced, e.g. ``config(server={"token": "t"})``.
+
+    Without an ``asr``/``tts`` section the server bounds commands only (wake word and VAD events, no
+    recognizer, no voice): what most server tests are about, and fast.
+    """
+    return Config.model_validate({"asr": {"engine": "none"}, "tts": {"engine": "none"}, **sections})
+
+
+def listen(host: str = "127.0.0.1", port: int = 0, send_buffer: int | None = None) -> socket.socket:
+    """``send_buffer``: a small kernel send buffer for accepted connections, so a client that stops
+    reading blocks the server after kilobytes instead of megabytes."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class RunningServer:
+    port: int
+    host: str
+    app: Any
+    tls: bool = False
+    _server: Any = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/v1/stream"
+
+    @property
+    def state(self):
+        return self.app.state.assistant
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        assert self._thread is not None
+        self._thread.join(15)
+
+
+def start_server(cfg: Config, *, host: str = "127.0.0.1", port: int = 0, connect_host: str | None = None, send_buffer: int | None = None) -> RunningServer:
+    """uvicorn in a thread on a socket bound here (port 0: any free port), returned once it accepts connections."""
+    sock = listen(host, port, send_buffer)
+    server = make_server(cfg, [sock])
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    return RunningServer(sock.getsockname()[1], connect_host or host, server.config.app, bool(cfg.server.tls_cert), server, thread)
+
+
+@contextlib.contextmanager
+def running_server(cfg: Config | None = None, **kwargs: Any) -> Iterator[RunningServer]:
+    server = start_server(cfg or config(), **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pcm(audio: np.ndarray) -> bytes:
+    return audio.astype("<i2").tobytes()
+
+
+START = {"type": "start", "rate": 16000, "encoding": "pcm_s16le"}
+
+
+async def stream_audio(
+    url: str,
+    data: bytes,
+    *,
+    start: dict[str, Any] | None = None,
+    message_bytes: int = 2560,
+    realtime: bool = False,
+    bytes_per_second: float = 32000.0,
+    headers: dict[str, str] | None = None,
+    ssl: Any = None,
+    timeout: float = 60.0,
+) -> list[dict[str, Any]]:
+    """Open a stream, send ``data`` in messages (as fast as possible, or paced in real time), stop,
+    and return every JSON message up to ``done``."""
+    import websockets
+
+    events: list[dict[str, Any]] = []
+    async with websockets.connect(url, additional_headers=headers or {}, ssl=ssl, max_size=None) as ws:
+        await ws.send(json.dumps({**START, "backpressure": not realtime, **(start or {})}))
+
+        async def send() -> None:
+            began = time.monotonic()
+            for offset in range(0, len(data), message_bytes):
+                await ws.send(data[offset : offset + message_bytes])
+                if realtime:
+                    ahead = (offset + message_bytes) / bytes_per_second - (time.monotonic() - began)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+            await ws.send(json.dumps({"type": "stop"}))
+
+        sender = asyncio.create_task(send())
+
+        async def receive() -> None:
+            async for message in ws:
+                if isinstance(message, bytes):
+                    continue
+                event = json.loads(message)
+                events.append(event)
+                if event["type"] == "done":
+                    return
+
+        await asyncio.wait_for(receive(), timeout)
+        await sender
+    return events
+
+
+def kinds(events: list[dict[str, Any]], wanted: tuple[str, ...] = ("wake", "speech_start", "speech_end", "no_speech")) -> list[str]:
+    return [e["type"] for e in events if e["type"] in wanted]
+
+
+def encode_opus(audio: np.ndarray, container: str) -> bytes:
+    """16 kHz int16 speech as a browser's MediaRecorder would send it: opus at 48 kHz in webm or ogg."""
+    import io
+
+    import av
+    import soxr
+
+    samples = soxr.resample(audio.astype(np.float32) / 32768, 16000, 48000).astype(np.float32)
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container) as muxer:
+        stream = muxer.add_stream("libopus", rate=48000, layout="mono")
+        for offset in range(0, len(samples), 960):
+            frame = av.AudioFrame.from_ndarray(samples[None, offset : offset + 960], format="flt", layout="mono")
+            frame.sample_rate = 48000
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode(None):
+            muxer.mux(packet)
+    return out.getvalue()
+
+
+def wait_until(condition, timeout: float = 5.0, interval: float = 0.02) -> bool:
+    """Poll ``condition()`` until it is true or ``timeout`` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while not (ok := condition()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return bool(ok)

