@@ -169,7 +169,7 @@ class Connection:
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         try:
-            stream = await asyncio.to_thread(self._build_stream, request, lambda: loop.call_soon_threadsafe(done.set))
+            stream = await asyncio.to_thread(self._build_stream, request, lambda: _notify(loop, done))
         except ProtocolError as exc:
             self._error(exc.code, exc.message)
             return
@@ -233,3 +233,11 @@ class Connection:
         if code != CloseCode.NORMAL:
             _log.info("closing connection: %d %s", code, reason)
         await _close(self.ws, code, reason)
+
+
+def _notify(loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
+    """Tell the connection its stream ended; a stream outliving a stopped server has nobody left to tell."""
+    try:
+        loop.call_soon_threadsafe(done.set)
+    except RuntimeError:
+        _log.debug("stream ended after the server's event loop closed")
