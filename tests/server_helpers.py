@@ -67,10 +67,18 @@ class RunningServer:
         self._thread.join(15)
 
 
-def start_server(cfg: Config, *, host: str = "127.0.0.1", port: int = 0, connect_host: str | None = None, send_buffer: int | None = None) -> RunningServer:
+def start_server(
+    cfg: Config,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    connect_host: str | None = None,
+    send_buffer: int | None = None,
+    intents: tuple[str, ...] = (),
+) -> RunningServer:
     """uvicorn in a thread on a socket bound here (port 0: any free port), returned once it accepts connections."""
     sock = listen(host, port, send_buffer)
-    server = make_server(cfg, [sock])
+    server = make_server(cfg, [sock], intent_paths=intents)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

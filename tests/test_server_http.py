@@ -130,6 +130,14 @@ def test_understand_gives_intent_slots_and_reply(server):
     assert nonsense["intent"] is None and nonsense["no_intent"]["type"] == "no_intent" and nonsense["reply"]["text"]
 
 
+def test_understand_uses_the_plugins_switched_on_for_the_server():
+    """`assistant serve --intents coffee` switches the off-by-default coffee plugin on for every client."""
+    with running_server(intents=("coffee",)) as coffee:
+        result = httpx.post(f"{coffee.url}/v1/understand", json={"text": "can I get a large dark roast latte"}, timeout=30).json()
+    assert result["intent"]["name"] == "orderDrink"
+    assert result["intent"]["slots"] == {"size": "large", "roast": "dark roast", "coffeeDrink": "latte"}
+
+
 def test_understand_mistakes_get_400_with_a_reason(server):
     url = f"{server.url}/v1/understand"
     assert httpx.post(url, content=b"{oops", headers={"Content-Type": "application/json"}).json()["error"]["code"] == "bad_json"

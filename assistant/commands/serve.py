@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.commands import add_model_flags
 from assistant.config import Config
 
 
@@ -16,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--tls-cert", dest="server_tls_cert", metavar="FILE", help="PEM certificate: serve https/wss (with --tls-key)")
     p.add_argument("--tls-key", dest="server_tls_key", metavar="FILE", help="PEM private key of --tls-cert")
     p.add_argument("--no-wake", action="store_true", help="streams default to no wake word (clients can still choose)")
+    add_model_flags(p)
     p.set_defaults(func=run)
 
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     check_exposure([config.server.host], config.server.token)  # before anything listens
     sockets = bind(config.server.host, config.server.port)
-    server = make_server(config, sockets, log_level="info" if args.verbose else "warning")
+    server = make_server(config, sockets, intent_paths=args.intents, log_level="info" if args.verbose else "warning")
     for url in listening_urls(sockets, tls=bool(config.server.tls_cert)):
         print(f"assistant: serving {url}/ (page), {url.replace('http', 'ws', 1)}{PATH} (stream), {url}/openapi.json (API)", file=sys.stderr, flush=True)
     server.run(sockets=sockets)

@@ -67,8 +67,9 @@ class ServerState:
             self.active -= 1
 
 
-def create_app(config: Config) -> Starlette:
-    state = ServerState(config=config, auth=Auth(config.server.token))
+def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
+    """``intent_paths``: extra plugins or off-by-default plugin names (``--intents``)."""
+    state = ServerState(config=config, auth=Auth(config.server.token), models=Models(config, intent_paths))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,7 +124,7 @@ def bind(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-def make_server(config: Config, sockets: Sequence[socket.socket], *, log_level: str = "warning"):
+def make_server(config: Config, sockets: Sequence[socket.socket], *, intent_paths: Sequence[str] = (), log_level: str = "warning"):
     """A uvicorn server for ``config`` on already bound ``sockets``; refuses an open bind without a token."""
     import uvicorn
 
@@ -132,7 +133,7 @@ def make_server(config: Config, sockets: Sequence[socket.socket], *, log_level: 
     if bool(server.tls_cert) != bool(server.tls_key):
         raise ConfigError("TLS needs both server.tls_cert and server.tls_key (--tls-cert and --tls-key)")
     uv_config = uvicorn.Config(
-        create_app(config),
+        create_app(config, intent_paths),
         ssl_certfile=server.tls_cert,
         ssl_keyfile=server.tls_key,
         ws="websockets-sansio",

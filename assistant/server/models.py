@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from assistant.config import Config
@@ -24,8 +25,9 @@ _log = logging.getLogger(__name__)
 
 
 class Models:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, intent_paths: Sequence[str] = ()) -> None:
         self._config = config
+        self._intent_paths = list(intent_paths)
         self._lock = threading.Lock()
         self._resources: Resources | None = None
         self._dispatcher: Dispatcher | None = None
@@ -34,7 +36,7 @@ class Models:
     def resources(self) -> Resources:
         with self._lock:
             if self._resources is None:
-                self._resources = Resources.load(self._config, require_asr=False)
+                self._resources = Resources.load(self._config, intent_paths=self._intent_paths, require_asr=False)
                 if self._resources.asr_unavailable:
                     _log.error("speech recognition is unavailable: %s", self._resources.asr_unavailable)
             return self._resources
