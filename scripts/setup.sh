@@ -26,9 +26,26 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-python=${PYTHON:-python3}
+# CPython 3.11: openWakeWord 0.6.0 depends on tflite-runtime, which has no wheels for 3.12+.
+pick_python() {
+  local candidate
+  for candidate in ${PYTHON:-} python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  # no 3.11 on this system (Ubuntu 24.04 has 3.12, 22.04 has 3.10): fetch a standalone build with uv
+  echo "setup: no Python 3.11 found; fetching one with uv" >&2
+  python3 -m venv .venv-bootstrap
+  .venv-bootstrap/bin/python -m pip install -q uv
+  .venv-bootstrap/bin/uv python install 3.11 >&2
+  .venv-bootstrap/bin/uv python find 3.11
+}
+
 if [[ ! -x .venv/bin/python ]]; then
-  echo "setup: creating .venv with $($python --version)"
+  python=$(pick_python)
+  echo "setup: creating .venv with $("$python" --version)"
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
