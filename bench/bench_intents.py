@@ -27,7 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-RESULTS = REPO / "bench" / "results"
+from bench._common import headline, save  # noqa: E402
+
 CONFIGS = {"built-ins": [], "built-ins + coffee": ["coffee"]}
 
 
@@ -145,10 +146,13 @@ def main() -> None:
             f"{name:<19} {r['load_seconds']:>7.3f} {r['rss_base_mib']:>13.1f} {r['rss_loaded_mib']:>15.1f} "
             f"{r['rss_growth_mib']:>11.1f} {r['fuzzy_graph_arcs']:>11} {r['vocabulary_words']:>6}"
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "intents.json"
-    out.write_text(json.dumps({"machine": machine(), "repeats": args.repeats, "results": results}, indent=2))
-    print(f"\nwrote {out.relative_to(REPO)}")
+    coffee = results["built-ins + coffee"]
+    lines = [
+        headline(f"recognize p50, built-ins + coffee, {set_name}", coffee["sets"][set_name]["p50_ms"], "ms")
+        for set_name in ("exact", "misheard", "out of scope", "coffee whisper")
+    ]
+    lines.append(headline("intent engine memory, built-ins + coffee", coffee["rss_growth_mib"], "MiB"))
+    print(f"\nwrote {save('intents', {'repeats': args.repeats, 'results': results}, headline=lines)}")
 
 
 if __name__ == "__main__":
