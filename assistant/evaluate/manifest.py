@@ -80,6 +80,9 @@ def _case(item: dict[str, Any], path: Path, number: int) -> Case:
     audio = item.get("audio")
     if audio is not None and not isinstance(audio, str):
         raise AssistantError(f'{where}: "audio" must be a path (relative to the manifest)')
+    for key in ("text", "wake"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise AssistantError(f'{where}: "{key}" must be a string')
     if audio is None:
         if "intent" not in item:
             raise AssistantError(f'{where}: expected an object with "intent" (a name or null), "slots" and "text"')
@@ -87,9 +90,6 @@ def _case(item: dict[str, Any], path: Path, number: int) -> Case:
             raise AssistantError(f'{where}: "text" is missing (a text line needs the text; an audio line needs "audio")')
     elif "intent" not in item and not isinstance(item.get("wake"), str):
         raise AssistantError(f'{where}: an audio line needs "intent" (a name or null) or "wake" (the wake word said)')
-    for key in ("text", "wake"):
-        if item.get(key) is not None and not isinstance(item[key], str):
-            raise AssistantError(f'{where}: "{key}" must be a string')
     slots = item.get("slots") or {}
     if not isinstance(slots, dict):
         raise AssistantError(f'{where}: "slots" must be an object')
