@@ -26,7 +26,7 @@ Compared in the same run with the raw library on the same audio:
   (process CPU time over wall time, the TTS worker process included).
 
     PYTHONPATH=. python bench/bench_loop.py            # ~6 minutes on 2 cores
-    PYTHONPATH=. python bench/bench_loop.py --quick    # 4 clips, 2 synthetic commands, 5 s idle
+    PYTHONPATH=. python bench/bench_loop.py --quick    # 4 clips, 1 synthetic command in 2 voices, 5 s idle
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ def trimmed(samples: np.ndarray, margin: float = 0.2) -> np.ndarray:
     return samples[max(0, loud[0] - pad) : loud[-1] + pad] if len(loud) else samples
 
 
-def commands(quick: bool) -> dict[str, list[np.ndarray]]:
+def commands(clips: int | None, texts: int | None) -> dict[str, list[np.ndarray]]:
     from tests.helpers import espeak, piper, trim
 
-    clips = sorted((DATA / "coffee-dev" / "clips").glob("*.flac"))[: 4 if quick else None]
-    synthetic = [trim(voice(text)) for text in SYNTHETIC[: 2 if quick else None] for voice in (piper, espeak)]
-    return {"coffee-dev (real)": [trimmed(load_16k(p)) for p in clips], "synthesised": synthetic}
+    paths = sorted((DATA / "coffee-dev" / "clips").glob("*.flac"))[:clips]
+    synthetic = [trim(voice(text)) for text in SYNTHETIC[:texts] for voice in (piper, espeak)]
+    return {"coffee-dev (real)": [trimmed(load_16k(p)) for p in paths], "synthesised": synthetic}
 
 
 def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
@@ -177,7 +177,9 @@ def idle(config, resources, seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="4 clips, 2 synthetic commands, 5 s of idle audio")
+    parser.add_argument("--quick", action="store_true", help="4 clips, 1 synthetic command in 2 voices, 5 s of idle audio")
+    parser.add_argument("--clips", type=int, help="the first N coffee-dev clips (default all 62, quick 4)")
+    parser.add_argument("--synthetic", type=int, help=f"the first N synthetic commands, each in two voices (default all {len(SYNTHETIC)}, quick 1)")
     parser.add_argument("--idle-seconds", type=float, help="idle listening measured for this long (default 30, quick 5)")
     parser.add_argument("--no-device", action="store_true", help="write replies to a WAV file instead of playing them on a PulseAudio null sink")
     args = parser.parse_args()
@@ -217,7 +219,7 @@ def main() -> None:
         load_seconds = time.perf_counter() - began
         rss_loaded = rss_mib(process)
         wake = trim(piper("hey jarvis"))
-        sets = commands(args.quick)
+        sets = commands(args.clips or (4 if args.quick else None), args.synthetic or (1 if args.quick else None))
         results, rows = {}, []
         for name, audios in sets.items():
             print(f"running {name}: {len(audios)} commands ...", file=sys.stderr, flush=True)
