@@ -18,7 +18,7 @@ from typing import Any
 from assistant.config import Config, load_config, parse_override
 from assistant.errors import AssistantError
 
-COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "say", "transcribe", "models", "serve", "satellite")
+COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "bench", "say", "transcribe", "models", "serve", "satellite")
 
 FLAG_KEYS: dict[str, str] = {
     "asr": "asr.engine",

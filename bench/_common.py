@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 from pathlib import Path
@@ -11,7 +12,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
-RESULTS = REPO / "bench" / "results"
+RESULTS = Path(os.environ.get("ASSISTANT_BENCH_RESULTS") or REPO / "bench" / "results")
+"""Where results go; `assistant bench` passes its own folder (tests use a temporary one)."""
 
 
 def load_16k(path: Path) -> np.ndarray:
@@ -26,8 +28,6 @@ def machine() -> str:
         model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor() or "unknown CPU"
-    import os
-
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
@@ -53,8 +53,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def save(name: str, payload: dict) -> Path:
+def headline(metric: str, value: float | str | None, unit: str = "", *, raw: float | None = None, raw_name: str = "raw library") -> dict:
+    """One row of `assistant bench`'s summary table; ``raw`` is the same measure for the library we wrap."""
+    row: dict = {"metric": metric, "value": value, "unit": unit}
+    if raw is not None:
+        row.update(raw=raw, raw_name=raw_name)
+    return row
+
+
+def save(name: str, payload: dict, headline: list[dict] | None = None) -> Path:
+    """Write bench/results/NAME.json; ``headline`` rows are what `assistant bench` shows of this benchmark."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2))
+    path.write_text(json.dumps({"machine": machine(), **({"headline": headline} if headline else {}), **payload}, indent=2))
     return path

@@ -23,7 +23,6 @@ Also measured: how long vosk takes to compile grammars of growing size.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -45,9 +44,8 @@ from assistant.audio.file import FileSource
 from assistant.events import Event, EventEmitter
 from assistant.vad import Endpointer
 from assistant.vocabulary import Vocabulary
+from bench._common import headline, save
 from tests import asr_coffee
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def rss_mb() -> float:
@@ -177,10 +175,13 @@ def main() -> int:
     print(f"\nvosk grammar compile: {compile_ms}")
     g = results["coffee_grammar"]
     print(f"coffee grammar: {g['sentences']:,} sentences; {g['phrase_sample']} phrases cover every word pair ({g['words']} words)")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "asr.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {out}")
+    lines = []
+    for name in ("whisper tiny.en hotwords", "vosk-ko grammar"):
+        r = results["backends"][name]
+        lines += [headline(f"{name}: real-time factor", r["rtf"]), headline(f"{name}: speech_end→transcript p50", r["final_p50_ms"], "ms")]
+    whisper = results["backends"]["whisper tiny.en hotwords"]
+    lines += [headline("whisper tiny.en hotwords: WER on coffee-dev", whisper["wer"], "ratio"), headline("whisper tiny.en: model memory", whisper["model_rss_mb"], "MB")]
+    print(f"\nwrote {save('asr', results, headline=lines)}")
     return 0
 
 

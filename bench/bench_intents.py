@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import subprocess
 import sys
@@ -27,7 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-RESULTS = REPO / "bench" / "results"
+from bench._common import headline, machine, percentile, save  # noqa: E402
+
 CONFIGS = {"built-ins": [], "built-ins + coffee": ["coffee"]}
 
 
@@ -38,24 +37,17 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def machine() -> str:
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def measure(extra: list[str], repeats: int) -> dict:
     """Runs inside the child process for one configuration."""
     from assistant.config import Config
     from assistant.intents import IntentEngine
-    from tests.intents_helpers import OUT_OF_SCOPE, coffee_labels, coffee_text, misheard, whisper_style
+    from tests.intents_helpers import (
+        OUT_OF_SCOPE,
+        coffee_labels,
+        coffee_text,
+        misheard,
+        whisper_style,
+    )
 
     base = rss_mib()
     start = time.perf_counter()
@@ -145,10 +137,13 @@ def main() -> None:
             f"{name:<19} {r['load_seconds']:>7.3f} {r['rss_base_mib']:>13.1f} {r['rss_loaded_mib']:>15.1f} "
             f"{r['rss_growth_mib']:>11.1f} {r['fuzzy_graph_arcs']:>11} {r['vocabulary_words']:>6}"
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "intents.json"
-    out.write_text(json.dumps({"machine": machine(), "repeats": args.repeats, "results": results}, indent=2))
-    print(f"\nwrote {out.relative_to(REPO)}")
+    coffee = results["built-ins + coffee"]
+    lines = [
+        headline(f"recognize p50, built-ins + coffee, {set_name}", coffee["sets"][set_name]["p50_ms"], "ms")
+        for set_name in ("exact", "misheard", "out of scope", "coffee whisper")
+    ]
+    lines.append(headline("intent engine memory, built-ins + coffee", coffee["rss_growth_mib"], "MiB"))
+    print(f"\nwrote {save('intents', {'repeats': args.repeats, 'results': results}, headline=lines)}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from scipy.signal import correlate  # noqa: E402
 
-from bench._common import machine, percentile, save, table  # noqa: E402
+from bench._common import headline, machine, percentile, save, table  # noqa: E402
 
 RATE = 16000
 WINDOW = 400
@@ -134,7 +134,13 @@ def main() -> None:
     headers = ["setting", "play→start ms p50/p95", "onset−start ms", "end−end_time ms", "end→finished ms", "start lost (runs, max ms)", "end lost (runs, max ms)", "stop→silence ms", "underflows"]
     print(f"Player on PortAudio → ALSA → PulseAudio null sink, {machine()}, {args.repeats} runs each\n")
     print(table(headers, rows))
-    print(f"\nwrote {save('playback', {'repeats': args.repeats, 'rows': [dict(zip(headers, r, strict=True)) for r in rows], 'raw_seconds': raw})}")
+    default = raw["padded (default)"]
+    lines = [
+        headline("play() → first sample on the device p50", round(1000 * percentile(default["open"], 50)), "ms"),
+        headline("stop() → silence p50", round(1000 * percentile(default["stop"], 50)), "ms"),
+    ]
+    payload = {"repeats": args.repeats, "rows": [dict(zip(headers, r, strict=True)) for r in rows], "raw_seconds": raw}
+    print(f"\nwrote {save('playback', payload, headline=lines)}")
 
 
 if __name__ == "__main__":

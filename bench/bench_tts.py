@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import machine, percentile, save, table  # noqa: E402
+from bench._common import headline, machine, percentile, save, table  # noqa: E402
 
 TEXTS = {
     "short": "It's five past three.",
@@ -151,6 +151,7 @@ def main() -> None:
             "speed": [dict(zip(speed_headers, row, strict=True)) for row in speed],
             "hosting": [dict(zip(hosting_headers, row, strict=True)) for row in hosting],
         },
+        headline=[headline(f"{row[0]} synthesis p50, {row[2]} reply ({row[3]} s)", float(row[4]), "ms") for row in speed if row[2] != "long"],
     )
     print(f"\nwrote {path}")
 

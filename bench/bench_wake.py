@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench._common import DATA, load_16k, machine, save, table  # noqa: E402
+from bench._common import DATA, headline, load_16k, machine, save, table  # noqa: E402
 
 CHUNK = 1280
 
@@ -85,7 +85,19 @@ def main() -> None:
     rows.append(["0 (--no-wake: VAD on every frame)", "", audio_seconds / vad_cpu, 100 * vad_cpu / audio_seconds, ""])
     print(f"Idle listening, {audio_seconds:.0f} s of real audio, best of {args.repeats}; {machine()}")
     print(table(["wake models", "raw openWakeWord (x realtime)", "assistant (x realtime)", "assistant CPU % of a core", "overhead"], rows))
-    print(f"written to {save('wake_idle', {'runs': results})}")
+    lines = [
+        headline(
+            f"idle loop CPU, {len(r['models'])} wake model{'s' if len(r['models']) > 1 else ''}",
+            round(r["assistant_cpu_percent_of_one_core"], 2),
+            "% of a core",
+            raw=round(100 / r["raw_openwakeword_x_realtime"], 2),
+            raw_name="openWakeWord predict",
+        )
+        for r in results
+        if r["models"]
+    ]
+    lines.append(headline("idle loop CPU, --no-wake (VAD on every frame)", round(results[-1]["assistant_cpu_percent_of_one_core"], 2), "% of a core"))
+    print(f"written to {save('wake_idle', {'runs': results}, headline=lines)}")
 
 
 if __name__ == "__main__":

