@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.asr.base import Recognizer
+from assistant.asr.base import Recognizer, Transcription
 from assistant.asr.stream import CommandRecognizer
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.playback import AudioOutput
@@ -197,15 +197,15 @@ class Pipeline:
         elif self.dispatcher is None or self.commands.recognizer is None:
             self._listen_again()  # bounding commands only (no recognizer): nothing to understand
         elif heard.text:
-            self._start_turn(self._respond, heard.text)
+            self._start_turn(self._respond, heard)
         elif self.wake is not None:
             self._start_turn(self._speak, NOT_HEARD)
         else:
             self._listen_again()  # without a wake word, noise the recognizer made nothing of is not a command
 
-    def _start_turn(self, work, text: str) -> None:
+    def _start_turn(self, work, what: Transcription | str) -> None:
         self._set_phase(Phase.RESPONDING)
-        self._turn = self._turns.submit(work, text)
+        self._turn = self._turns.submit(work, what)
         if self.synchronous:
             self._turn.result()
             self._turn_done()
@@ -236,9 +236,10 @@ class Pipeline:
 
     # -- the turn thread --------------------------------------------------------------------
 
-    def _respond(self, text: str) -> bool:
-        """Understand and act on ``text``, say the reply; returns whether a follow-up answer is expected."""
+    def _respond(self, heard: Transcription) -> bool:
+        """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
         self.emitter.emit(State(state="understanding"))
+        text = self.dispatcher.engine.choose([heard.text, *(a.text for a in heard.alternatives)])
         turn = self.dispatcher.respond(text)
         if turn.intent is not None:
             m = turn.intent

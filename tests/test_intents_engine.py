@@ -162,3 +162,21 @@ def test_vocabulary_is_generated_from_the_templates(engine, engine_with_coffee):
     for phrase in vocab.phrases[::20]:
         match = engine.recognize(phrase)
         assert match is not None and match.confidence == 1.0, phrase
+
+
+def test_an_n_best_reading_the_templates_match_beats_a_misheard_first_one(engine_with_coffee):
+    heard = ["make me a large espresso with home milk", "make me a large espresso with whole milk"]
+    chosen = engine_with_coffee.choose(heard)
+    assert chosen == heard[1]
+    assert engine_with_coffee.recognize(chosen).slots["milkAmount"] == "whole milk"
+
+
+def test_the_first_reading_stands_when_no_reading_is_an_exact_command(engine_with_coffee):
+    assert engine_with_coffee.choose(["what tim is it", "what tame is it"]) == "what tim is it"
+    assert engine_with_coffee.choose(["what time is it", "what time is it now"]) == "what time is it"
+    assert engine_with_coffee.choose(["open the pod bay doors"]) == "open the pod bay doors"
+
+
+def test_a_phrase_said_twice_is_one_slot_not_two(engine_with_coffee):
+    match = engine_with_coffee.recognize("i want a triple shot iced coffee with lots of brown sugar with lots of brown sugar")
+    assert (match.name, match.slots) == ("orderDrink", {"numberOfShots": "triple shot", "coffeeDrink": "iced coffee", "sugarAmount": "lots of brown sugar"})

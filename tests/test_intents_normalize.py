@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.intents.fuzzy import tokenize
-from assistant.intents.normalize import normalize, normalize_template
+from assistant.intents.normalize import normalize, normalize_template, without_repeats
 from assistant.intents.numbers import number_to_words, ordinal_words, parse_number
 
 
@@ -72,3 +72,18 @@ def test_template_syntax_survives_and_literal_text_is_normalised():
 def test_spelled_numbers_become_one_token_for_the_fuzzy_matcher():
     assert tokenize("set a timer for twenty five minutes") == ["set", "a", "timer", "for", "#25", "minutes"]
     assert tokenize(normalize("a 12-ounce latte")) == ["a", "#12", "ounce", "latte"]
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("with soy milk with soy milk", "with soy milk"),
+        ("not like that not like that not like that", "not like that"),
+        ("a large latte a large latte please", "a large latte please"),
+        ("bye bye bye", "bye bye bye"),
+        ("set a timer for five minutes", "set a timer for five minutes"),
+        ("", ""),
+    ],
+)
+def test_phrases_said_twice_collapse_to_once(heard, expected):
+    assert without_repeats(heard) == expected

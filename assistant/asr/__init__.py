@@ -6,8 +6,8 @@ pipeline takes its own :class:`Recognizer` from it with
 recognizer behind the VAD endpointer and emits the pipeline's events.
 """
 
-from assistant.asr.base import AsrEngine, Recognizer, Transcription, Word
+from assistant.asr.base import Alternative, AsrEngine, Recognizer, Transcription, Word
 from assistant.asr.engine import load_engine
 from assistant.asr.stream import CommandRecognizer
 
-__all__ = ["AsrEngine", "CommandRecognizer", "Recognizer", "Transcription", "Word", "load_engine"]
+__all__ = ["Alternative", "AsrEngine", "CommandRecognizer", "Recognizer", "Transcription", "Word", "load_engine"]

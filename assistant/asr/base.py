@@ -31,6 +31,15 @@ class Word:
         return {"word": self.word, "start": round(float(self.start) + offset, 3), "end": round(float(self.end) + offset, 3), "confidence": conf}
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """Another reading of the same audio, from the recognizer's n-best list."""
+
+    text: str
+    score: float
+    """The backend's length-normalised log-probability: higher is likelier."""
+
+
 @dataclass
 class Transcription:
     text: str
@@ -38,6 +47,8 @@ class Transcription:
     confidence: float | None
     """0..1 from the backend's word/segment scores; None when the backend gives none."""
     words: list[Word] = field(default_factory=list)
+    alternatives: list[Alternative] = field(default_factory=list)
+    """Less likely readings, best first (whisper's other beams); the intent engine may prefer one its templates match."""
 
 
 @runtime_checkable

@@ -6,17 +6,25 @@ Whisper decodes a whole utterance at once, so ``feed`` only buffers and
 on desktops without a GPU. The intents' vocabulary goes in as hotwords, the
 decoder's "previous text": it steers spelling without restricting what can be
 said (coffee-dev, tiny.en: 4.5 % word errors without, 0.9 % with).
+
+Commands fit in one 30-second window, so those are decoded here directly on
+CTranslate2 rather than through faster-whisper's long-form loop: beam search
+then hands back every beam (an n-best list the intent engine can rescore
+against its templates), and the number of tokens is capped by the audio's
+length, so a hallucinated repetition ("all all all ...") stops after a
+fraction of a second instead of running to whisper's 448-token limit.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from assistant.asr.base import Transcription
+from assistant.asr.base import Alternative, Transcription
 from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
@@ -27,6 +35,12 @@ HOTWORDS_CHARS = 600
 
 MIN_SECONDS = 0.1
 """Less audio than this is no utterance; whisper would hallucinate on it."""
+
+WINDOW_SECONDS = 30
+"""Whisper's input window: longer audio goes through faster-whisper's own long-form loop."""
+
+TOKENS_PER_SECOND = 8
+"""Cap on decoded tokens per second of audio: fast speech is about 4 (5 words/s at 1.3 tokens a word)."""
 
 
 def is_whisper_model(path: Path) -> bool:
@@ -53,6 +67,7 @@ class WhisperEngine:
         self.model = str(model)
         self.beam_size = beam_size
         self.language = "en" if not self._model.model.is_multilingual else None
+        self._tokenizers: dict[str, object] = {}
 
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
         return WhisperRecognizer(self, hotwords(vocabulary) if vocabulary is not None else None)
@@ -61,6 +76,54 @@ class WhisperEngine:
         if len(samples) < MIN_SECONDS * SAMPLE_RATE:
             return Transcription(text="", confidence=None, words=[])
         audio = samples.astype(np.float32) / INT16_SCALE
+        if len(samples) <= WINDOW_SECONDS * SAMPLE_RATE:
+            return self._decode_window(audio, hotwords)
+        return self._transcribe_long(audio, hotwords)
+
+    def _decode_window(self, audio: np.ndarray, hotwords: str | None) -> Transcription:
+        """One window, every beam kept: the best is the transcript, the others its alternatives."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self._model
+        encoded = model.encode(pad_or_trim(model.feature_extractor(audio)))
+        language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
+        tokenizer = self._tokenizer(language)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
+        result = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self.beam_size,
+            num_hypotheses=self.beam_size,
+            return_scores=True,
+            return_no_speech_prob=True,
+            max_length=min(model.max_length, len(prompt) + 4 + int(TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)),
+            suppress_blank=True,
+            suppress_tokens=self._suppressed(tokenizer),
+        )[0]
+        hypotheses: list[Alternative] = []
+        for tokens, score in zip(result.sequences_ids, result.scores, strict=True):
+            text = spoken_form(tokenizer.decode(tokens))
+            if text and _compression_ratio(text) <= MAX_COMPRESSION_RATIO and text not in {h.text for h in hypotheses}:
+                hypotheses.append(Alternative(text, round(float(score), 4)))
+        if not hypotheses or (result.no_speech_prob > NO_SPEECH_PROBABILITY and hypotheses[0].score < MIN_LOG_PROBABILITY):
+            return Transcription(text="", confidence=None, words=[])
+        best = hypotheses[0]
+        return Transcription(text=best.text, confidence=round(math.exp(best.score), 4), words=[], alternatives=hypotheses[1:])
+
+    def _tokenizer(self, language: str):
+        from faster_whisper.tokenizer import Tokenizer
+
+        if language not in self._tokenizers:
+            self._tokenizers[language] = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language)
+        return self._tokenizers[language]
+
+    @staticmethod
+    def _suppressed(tokenizer) -> list[int]:
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        return list(get_suppressed_tokens(tokenizer, [-1]))
+
+    def _transcribe_long(self, audio: np.ndarray, hotwords: str | None) -> Transcription:
         segments, _info = self._model.transcribe(
             audio,
             language=self.language,
@@ -81,6 +144,19 @@ class WhisperEngine:
         if not text:
             return Transcription(text="", confidence=None, words=[])
         return Transcription(text=text, confidence=round(sum(scores) / len(scores), 4), words=[])
+
+
+NO_SPEECH_PROBABILITY = 0.6
+MIN_LOG_PROBABILITY = -1.0
+"""faster-whisper's silence rule: the model thinks nobody spoke and is unsure of the words it found ("you")."""
+
+MAX_COMPRESSION_RATIO = 2.4
+"""faster-whisper's threshold: text that compresses better than this is a hallucinated loop, not speech."""
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data))
 
 
 class WhisperRecognizer:

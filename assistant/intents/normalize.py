@@ -59,6 +59,24 @@ def normalize(text: str) -> str:
     return _SCALE_AND.sub(r"\1 ", text)
 
 
+def without_repeats(text: str) -> str:
+    """Say-it-twice collapsed: "with soy milk with soy milk" → "with soy milk".
+
+    People restart a phrase and whisper loops on noisy audio; matched as is,
+    the second copy gets forced onto another slot ("lots of brown sugar" twice
+    becomes sugar plus "lots of milk"). Only runs of two or more words count,
+    so "bye bye bye" stays.
+    """
+    out: list[str] = []
+    for word in text.split():
+        out.append(word)
+        for n in range(2, len(out) // 2 + 1):
+            if out[-n:] == out[-2 * n : -n]:
+                del out[-n:]
+                break
+    return " ".join(out)
+
+
 def normalize_template(template: str) -> str:
     """Normalise the literal text of a hassil template, leaving its syntax alone.
 
