@@ -59,7 +59,7 @@ class AsrConfig(_Section):
     model: str | None = None
     grammar: bool = True
     auto_download: bool = False
-    beam_size: int = Field(default=1, ge=1, le=10)
+    beam_size: int = Field(default=5, ge=1, le=10)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     model_url: str = "https://alphacephei.com/vosk/models/"
 

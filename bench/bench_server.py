@@ -238,7 +238,9 @@ def main() -> None:
     parser.add_argument("--recognizing", type=int, default=0, help="streams speaking a command every ~4 s")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="server config override")
     args = parser.parse_args()
-    server = Server(args.overrides)
+    # idle streams measure wake word + VAD: with no recognizer, a wake is answered by bounding the command only
+    idle = [] if args.recognizing or any(o.startswith("asr.engine=") for o in args.overrides) else ["asr.engine=none"]
+    server = Server(idle + args.overrides)
     rows = []
     try:
         for streams in (int(n) for n in args.levels.split(",")):

@@ -50,7 +50,7 @@ def is_whisper_model(path: Path) -> bool:
 class WhisperEngine:
     name = "whisper"
 
-    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 1, cpu_threads: int | None = None) -> None:
+    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 5, cpu_threads: int | None = None) -> None:
         try:
             from faster_whisper import WhisperModel
         except ImportError:
