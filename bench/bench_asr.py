@@ -32,19 +32,20 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
-import psutil
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 
-from assistant.asr import CommandRecognizer
-from assistant.asr.stream import transcribe_stream
-from assistant.asr.vosk_backend import VoskEngine
-from assistant.asr.whisper_backend import WhisperEngine
-from assistant.audio.file import FileSource
-from assistant.events import Event, EventEmitter
-from assistant.vad import Endpointer
-from assistant.vocabulary import Vocabulary
-from bench._common import headline, save
+from assistant.asr import CommandRecognizer  # noqa: E402
+from assistant.asr.stream import transcribe_stream  # noqa: E402
+from assistant.asr.vosk_backend import VoskEngine  # noqa: E402
+from assistant.asr.whisper_backend import WhisperEngine  # noqa: E402
+from assistant.audio.file import FileSource  # noqa: E402
+from assistant.events import Event, EventEmitter  # noqa: E402
+from assistant.vad import Endpointer  # noqa: E402
+from assistant.vocabulary import Vocabulary  # noqa: E402
+from bench._common import headline, save  # noqa: E402
 from tests import asr_coffee
 
 
