@@ -239,14 +239,13 @@ class Pipeline:
     def _respond(self, heard: Transcription) -> bool:
         """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
         self.emitter.emit(State(state="understanding"))
-        text = self.dispatcher.engine.choose([heard.text, *(a.text for a in heard.alternatives)])
-        turn = self.dispatcher.respond(text)
+        turn = self.dispatcher.respond(heard.text, [a.text for a in heard.alternatives])
         if turn.intent is not None:
             m = turn.intent
             self.emitter.emit(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
         else:
-            best = self.dispatcher.engine.best(text)
-            self.emitter.emit(NoIntent(text=text, confidence=round(best.confidence, 4) if best else 0.0))
+            best = self.dispatcher.engine.best(heard.text)
+            self.emitter.emit(NoIntent(text=heard.text, confidence=round(best.confidence, 4) if best else 0.0))
         if turn.error is not None:
             self.emitter.emit(Error(code=turn.error[0], message=turn.error[1]))
         self._speak(turn.reply, turn.data)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +77,12 @@ class Dispatcher:
         self.abandoned_handlers = 0
         """Handler threads given up on after a timeout (they may still be running)."""
 
-    def respond(self, text: str) -> Turn:
-        """Recognise ``text`` and run its handler; plugin faults come back as an apology plus ``error``."""
+    def respond(self, text: str, alternatives: Sequence[str] = ()) -> Turn:
+        """Recognise ``text`` (or one of the recognizer's ``alternatives``, see
+        :meth:`IntentEngine.recognize`) and run its handler; plugin faults come back as an apology plus ``error``."""
         pending, self._pending = self._pending, None
-        match = self.engine.recognize(text)
+        match = self.engine.recognize(text, alternatives)
+        text = match.text if match is not None else text
         if pending is not None and self.clock() < pending.expires and not (match and match.name == CANCEL_INTENT):
             return self._run(pending.plugin, pending.handler, match, text)
         if match is None:

@@ -96,40 +96,44 @@ class IntentEngine:
         return cls(loaded, fuzzy_threshold=config.intents.fuzzy_threshold, failures=failures + broken, available_off=off)
 
     # -- recognition --
-    def recognize(self, text: str) -> IntentMatch | None:
-        """The intent in ``text``, or None when nothing reaches the fuzzy threshold (out of scope)."""
-        return self._match(text, self.fuzzy_threshold)
+    def recognize(self, text: str, alternatives: Sequence[str] = ()) -> IntentMatch | None:
+        """The intent in ``text``, or None when nothing reaches the fuzzy threshold (out of scope).
 
-    def choose(self, hypotheses: Sequence[str]) -> str:
-        """Which reading of an utterance to act on: the recognizer's best unless only another one is a command.
-
-        ``hypotheses`` come best first (an n-best list). The first that a
-        template matches exactly wins ("with whole milk" third in the beam
-        beats "with home milk", which only fuzzily matches "some milk");
-        when none does, the recognizer's choice stands and fuzzy matching
-        repairs it. Exact matching is cheap (well under a millisecond).
+        ``alternatives`` are the recognizer's other readings of the same audio,
+        best first (whisper's beams). The first reading a template matches
+        exactly wins ("with whole milk" third in the beam beats "with home
+        milk", which only fuzzily matches "some milk"); when none does, fuzzy
+        matching repairs ``text``. The match's ``text`` says which reading it
+        was. Exact matching is cheap (well under a millisecond a reading).
         """
-        for text in hypotheses:
-            normalised = normalize(text)
-            if normalised and recognize_best(normalised, self._hassil, language="en") is not None:
-                return text
-        return hypotheses[0]
+        readings = [(reading, normalize(reading)) for reading in (text, *alternatives)]
+        for reading, normalised in readings:
+            exact = self._exact(reading, normalised)
+            if exact is not None:
+                return exact
+        return self._fuzzy_match(text, readings[0][1], self.fuzzy_threshold)
 
     def best(self, text: str) -> IntentMatch | None:
         """The closest intent whatever its confidence (for diagnostics: ``ask --json``, eval)."""
-        return self._match(text, 0.0)
+        return self._closest(text, 0.0)
 
-    def _match(self, text: str, threshold: float) -> IntentMatch | None:
+    def _closest(self, text: str, threshold: float) -> IntentMatch | None:
         normalised = normalize(text)
-        if not normalised:
-            return None
-        once = without_repeats(normalised)
-        for candidate in dict.fromkeys((normalised, once)):  # a title like "new york new york" matches as said
-            result = recognize_best(candidate, self._hassil, language="en")
+        return self._exact(text, normalised) or self._fuzzy_match(text, normalised, threshold)
+
+    def _exact(self, text: str, normalised: str) -> IntentMatch | None:
+        # as said first, so a title like "new york new york" keeps its repeat; then with repeats collapsed
+        for candidate in dict.fromkeys((normalised, without_repeats(normalised))):
+            result = recognize_best(candidate, self._hassil, language="en") if candidate else None
             if result is not None:
                 raw = {name: entity.value for name, entity in result.entities.items()}
                 return self._make(result.intent.name, raw, 1.0, text)
-        tokens = tokenize(once)
+        return None
+
+    def _fuzzy_match(self, text: str, normalised: str, threshold: float) -> IntentMatch | None:
+        tokens = tokenize(without_repeats(normalised))
+        if not tokens:
+            return None
         fuzzy = self._fuzzy.match(tokens, max_cost=_cost_bound(threshold, len(tokens)))
         if fuzzy is None or fuzzy.confidence < threshold:
             return None
@@ -144,7 +148,7 @@ class IntentEngine:
         """hassil builds its number tries and template indexes on first use: pay that at load, not on the first command."""
         for info in self.intents(examples=1):
             for example in info.examples:
-                self._match(example, 1.0)
+                self._closest(example, 1.0)
 
     # -- what is loaded --
     def handler(self, intent: str) -> Handler:
