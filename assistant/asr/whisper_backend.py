@@ -67,7 +67,8 @@ class WhisperEngine:
         self.model = str(model)
         self.beam_size = beam_size
         self.language = "en" if not self._model.model.is_multilingual else None
-        self._tokenizers: dict[str, object] = {}
+        self._decoders: dict[str, tuple[object, list[int]]] = {}
+        """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
 
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
         return WhisperRecognizer(self, hotwords(vocabulary) if vocabulary is not None else None)
@@ -87,7 +88,7 @@ class WhisperEngine:
         model = self._model
         encoded = model.encode(pad_or_trim(model.feature_extractor(audio)))
         language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
-        tokenizer = self._tokenizer(language)
+        tokenizer, suppressed = self._decoder(language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
         result = model.model.generate(
             encoded,
@@ -98,7 +99,7 @@ class WhisperEngine:
             return_no_speech_prob=True,
             max_length=min(model.max_length, len(prompt) + 4 + int(TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)),
             suppress_blank=True,
-            suppress_tokens=self._suppressed(tokenizer),
+            suppress_tokens=suppressed,
         )[0]
         hypotheses: list[Alternative] = []
         for tokens, score in zip(result.sequences_ids, result.scores, strict=True):
@@ -110,18 +111,14 @@ class WhisperEngine:
         best = hypotheses[0]
         return Transcription(text=best.text, confidence=round(math.exp(best.score), 4), words=[], alternatives=hypotheses[1:])
 
-    def _tokenizer(self, language: str):
+    def _decoder(self, language: str) -> tuple[object, list[int]]:
         from faster_whisper.tokenizer import Tokenizer
-
-        if language not in self._tokenizers:
-            self._tokenizers[language] = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language)
-        return self._tokenizers[language]
-
-    @staticmethod
-    def _suppressed(tokenizer) -> list[int]:
         from faster_whisper.transcribe import get_suppressed_tokens
 
-        return list(get_suppressed_tokens(tokenizer, [-1]))
+        if language not in self._decoders:
+            tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language)
+            self._decoders[language] = (tokenizer, list(get_suppressed_tokens(tokenizer, [-1])))
+        return self._decoders[language]
 
     def _transcribe_long(self, audio: np.ndarray, hotwords: str | None) -> Transcription:
         segments, _info = self._model.transcribe(
