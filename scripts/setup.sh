@@ -11,7 +11,7 @@ want_tests=0
 
 packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 espeak-ng libespeak-ng1 pulseaudio-utils alsa-utils playerctl ffmpeg)
 if (( want_tests )); then
-  packages+=(pulseaudio chromium openssl)
+  packages+=(pulseaudio libasound2-plugins chromium openssl)  # libasound2-plugins: amixer reaches the test PulseAudio
 fi
 
 missing=()

@@ -34,7 +34,7 @@ def say(d: Dispatcher, text: str) -> str:
 def pulse(tmp_path_factory):
     """A private PulseAudio daemon with a null sink: the real mixer commands run without touching anyone's audio."""
     if not shutil.which("pulseaudio") or not shutil.which("pactl"):
-        pytest.skip("pulseaudio and pactl are not installed")
+        pytest.skip("pulseaudio and pactl are not installed (apt install pulseaudio pulseaudio-utils)")
     runtime = tmp_path_factory.mktemp("pulse")
     env = {**os.environ, "PULSE_RUNTIME_PATH": str(runtime), "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
     subprocess.run(
@@ -64,7 +64,7 @@ def sink_volume() -> int:
 def test_volume_commands_change_the_real_mixer(pulse, monkeypatch, mixer):
     monkeypatch.setenv("PULSE_SERVER", pulse)
     if mixer == "amixer" and subprocess.run(["amixer", "sget", "Master"], capture_output=True).returncode != 0:
-        pytest.skip("amixer has no Master control here (no ALSA PulseAudio plugin)")
+        pytest.skip("amixer has no Master control here (the ALSA PulseAudio plugin: apt install libasound2-plugins)")
     d = dispatcher({"plugins.volume.mixer": mixer})
     assert say(d, "set the volume to 40 percent") == "Volume set to 40 percent."
     assert sink_volume() == 40
