@@ -33,8 +33,15 @@ from assistant.intents.templates import CompiledIntent, compile_plugin
 _log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "assistant.intents"
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "intents"
-"""The repository's top-level ``intents/`` folder with the built-in skills."""
+def _builtin_dir() -> Path:
+    """The built-in skills: the checkout's top-level ``intents/`` folder, which an installed wheel carries as
+    ``assistant/skills`` (pyproject.toml maps one onto the other)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "skills"
+    return installed if installed.is_dir() else package.parent / "intents"
+
+
+BUILTIN_DIR = _builtin_dir()
 
 
 @dataclass(frozen=True)
