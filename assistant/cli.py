@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.config import Config, load_config, parse_override
-from assistant.errors import AssistantError
+from assistant.errors import EXIT_CODES, AssistantError
 
 COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "bench", "say", "transcribe", "models", "serve", "satellite")
 
@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", help="configuration file (default: $ASSISTANT_CONFIG, ./config.yaml, ~/.config/assistant/config.yaml)")
     common.add_argument("--set", dest="set_keys", action="append", default=[], metavar="KEY=VALUE", help="override a config key, e.g. --set vad.end_silence_ms=500")
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
-    parser = argparse.ArgumentParser(prog="assistant", description="An offline voice assistant.")
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="An offline voice assistant.",
+        epilog="exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"assistant.commands.{name}").add_parser(sub, common)

@@ -7,11 +7,25 @@ is a bug and gets a traceback.
 
 from __future__ import annotations
 
+EXIT_CODES = {
+    0: "success",
+    1: "the input could not be read or understood (an unreadable or corrupt audio file, a sentence no intent matches, a failed benchmark)",
+    2: "a problem to fix before running again: bad command-line usage, configuration, a missing or broken model, an audio device that cannot be opened, a hub that refused the token",
+    130: "interrupted (Ctrl-C)",
+}
+"""What the ``assistant`` command's exit status means; ``--help`` and the README list these."""
+
 
 class AssistantError(Exception):
     """Base class: the CLI prints the message (no traceback) and exits with ``exit_code``."""
 
     exit_code = 1
+
+
+class UsageError(AssistantError):
+    """Command-line flags that do not go together (argparse's own usage errors exit 2 as well)."""
+
+    exit_code = 2
 
 
 class ConfigError(AssistantError):

@@ -23,7 +23,7 @@ def test_list_names_every_benchmark():
 
 def test_an_unknown_benchmark_is_a_clear_error():
     done = cli("bench", "wakeword")
-    assert done.returncode == 1 and "unknown benchmark wakeword; known: wake, asr" in done.stderr.decode()
+    assert done.returncode == 2 and "unknown benchmark wakeword; known: wake, asr" in done.stderr.decode()
 
 
 def test_a_missing_script_is_reported_as_skipped(tmp_path):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Config
-from assistant.errors import AssistantError
+from assistant.errors import UsageError
 
 RESULTS_ENV = "ASSISTANT_BENCH_RESULTS"
 """Where the scripts write their JSON (default bench/results); tests point it at a temporary folder."""
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 def bench_folder() -> Path:
     folder = Path(__file__).resolve().parent.parent.parent / "bench"
     if not folder.is_dir():
-        raise AssistantError("assistant bench runs from a source checkout: the benchmarks live in bench/ beside the assistant package (git clone the project and run it there)")
+        raise UsageError("assistant bench runs from a source checkout: the benchmarks live in bench/ beside the assistant package (git clone the project and run it there)")
     return folder
 
 
@@ -94,7 +94,7 @@ def select(names: list[str], everything: bool) -> list[Benchmark]:
     known = {b.name: b for b in BENCHMARKS}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise AssistantError(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
+        raise UsageError(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
     if names:
         return [known[n] for n in dict.fromkeys(names)]
     return [b for b in BENCHMARKS if b.default or everything]

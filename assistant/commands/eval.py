@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 from assistant.commands import add_model_flags
 from assistant.config import Config
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -44,9 +44,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     cases = read_manifest(args.manifest)
     audio = is_audio(cases)
     if not audio and (args.noise or args.snr is not None or args.wake or args.asr or args.asr_model):
-        raise AssistantError("--noise, --snr, --wake, --asr and --asr-model apply to audio manifests; this one has text lines")
+        raise UsageError("--noise, --snr, --wake, --asr and --asr-model apply to audio manifests; this one has text lines")
     if (args.noise is None) != (args.snr is None):
-        raise AssistantError("--noise FILE and --snr DB go together: the noise to mix and how far below the speech")
+        raise UsageError("--noise FILE and --snr DB go together: the noise to mix and how far below the speech")
     with ExitStack() as stack:
         details = stack.enter_context(_open_details(args.details)) if args.details else None
 
