@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,9 +133,10 @@ async def stream_audio(
     headers: dict[str, str] | None = None,
     ssl: Any = None,
     timeout: float = 60.0,
+    on_sent: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Open a stream, send ``data`` in messages (as fast as possible, or paced in real time), stop,
-    and return every JSON message up to ``done``."""
+    and return every JSON message up to ``done``; ``on_sent(bytes so far)`` is called after each message."""
     import websockets
 
     events: list[dict[str, Any]] = []
@@ -146,6 +147,8 @@ async def stream_audio(
             began = time.monotonic()
             for offset in range(0, len(data), message_bytes):
                 await ws.send(data[offset : offset + message_bytes])
+                if on_sent is not None:
+                    on_sent(offset + message_bytes)
                 if realtime:
                     ahead = (offset + message_bytes) / bytes_per_second - (time.monotonic() - began)
                     if ahead > 0:

@@ -235,38 +235,30 @@ def test_client_faster_than_real_time_is_told_with_overload_counts(strict_server
 
 
 def test_flooding_client_keeps_server_memory_bounded(strict_server):
-    """Memory is sampled while one client floods ten minutes of audio faster than real time: after the
-    first quarter of the flood (the stream's own setup) it must stop growing, although three quarters
-    of the data (14 MB) are still to come. Whole-process RSS before vs after depends on what earlier
-    tests left in the allocator; the plateau within one stream does not."""
-    import threading
-
+    """Memory is sampled after every message while one client floods ten minutes of audio faster than real
+    time: after the first quarter of the flood (the stream's own setup) it must stop growing, although three
+    quarters of the data (14 MB) are still to come. Samples are taken by data sent, not by the clock, so a busy
+    machine changes nothing but the pace. Whole-process RSS before vs after depends on what earlier tests left
+    in the allocator; the plateau within one stream does not."""
     import psutil
 
     process = psutil.Process()
     noise = (np.random.default_rng(1).normal(0, 300, 10 * 60 * RATE)).astype(np.int16)  # 10 minutes, 19 MB
-    samples: list[tuple[float, int]] = []
-    flooding = threading.Event()
-    flooding.set()
-
-    def sample() -> None:
-        while flooding.is_set():
-            samples.append((time.monotonic(), process.memory_info().rss))
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample)
-    began = time.monotonic()
-    sampler.start()
-    try:
-        events = asyncio.run(stream_audio(strict_server.ws_url, pcm(noise), start={"backpressure": False, "wake": False}, message_bytes=60000))
-    finally:
-        flooding.clear()
-        sampler.join()
-    quarter = began + (time.monotonic() - began) / 4
-    settled = next(rss for t, rss in samples if t >= quarter)
+    data = pcm(noise)
+    samples: list[tuple[int, int]] = []  # (bytes sent, RSS)
+    events = asyncio.run(
+        stream_audio(
+            strict_server.ws_url,
+            data,
+            start={"backpressure": False, "wake": False},
+            message_bytes=60000,
+            on_sent=lambda sent: samples.append((sent, process.memory_info().rss)),
+        )
+    )
+    settled = next(rss for sent, rss in samples if sent >= len(data) / 4)
     grown = max(rss for _, rss in samples) - settled
     assert events[-1]["dropped_frames"] > 0
-    assert len(samples) > 10
+    assert len(samples) == -(-len(data) // 60000)
     assert grown < 8 * 2**20, f"server memory grew by {grown / 2**20:.1f} MiB during the last three quarters of a 19 MiB flood"
 
 
