@@ -51,6 +51,6 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 extras="all"
 (( want_tests )) && extras="all,test"
-echo "setup: installing the assistant with extras [$extras] into .venv"
-.venv/bin/python -m pip install -q -e ".[$extras]"
+echo "setup: installing the assistant with extras [$extras] into .venv, at the tested versions (scripts/requirements.lock)"
+.venv/bin/python -m pip install -q -c scripts/requirements.lock -e ".[$extras]"
 echo "setup: done. Run: .venv/bin/assistant --help"
