@@ -130,17 +130,22 @@ def test_transcribe_command_with_whisper(tmp_path):
 
 def test_beam_search_hands_back_the_other_beams_as_alternatives():
     """Real coffee orders with beam 5: alternatives are distinct readings, likeliest first, never the transcript
-    itself; on the order whose best reading says "home milk", a reading with "whole milk" is among them."""
+    itself; on the order whose best reading says "home milk", a reading with "whole milk" is among them.
+
+    Distinct in words: when whisper was free to write punctuation, the vocabulary prompt made it put commas
+    between words and the beams differed in commas only (faster-whisper 1.2.1, CTranslate2 4.8.5): 1 of these
+    20 clean orders kept a second reading, against 6 with punctuation suppressed. Fewer than 4 means the n-best
+    repair has quietly stopped working."""
     engine = WhisperEngine(tiny_en_path(), beam_size=5)
     recognizer = engine.recognizer(asr_coffee.vocabulary())
     clips = {clip.path.name: clip for clip in asr_coffee.clips()}
     readings = []
-    for clip in list(clips.values())[:6] + [clips["bbcde974-445a-4ad1-952c-723f94d2c5b2.flac"]]:
+    for clip in list(clips.values())[:20] + [clips["bbcde974-445a-4ad1-952c-723f94d2c5b2.flac"]]:
         result = transcribe(recognizer, read(clip.path))
         texts = [result.text, *(a.text for a in result.alternatives)]
         assert len(texts) == len(set(texts)) <= 5
         scores = [a.score for a in result.alternatives]
         assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
         readings.append(texts)
-    assert any(len(texts) > 1 for texts in readings)
+    assert sum(len(texts) > 1 for texts in readings[:20]) >= 4
     assert any("whole milk" in text for text in readings[-1])
