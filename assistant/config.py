@@ -47,11 +47,15 @@ class WakeConfig(_Section):
 class VadConfig(_Section):
     aggressiveness: int = Field(default=2, ge=0, le=3)
     frame_ms: Literal[10, 20, 30] = 30
-    start_ms: int = Field(default=90, ge=10, le=1000)
+    start_ms: int = Field(default=210, ge=10, le=1000)
     end_silence_ms: int = Field(default=700, ge=100, le=5000)
     no_speech_timeout_seconds: float = Field(default=4.0, gt=0, le=60)
     max_command_seconds: float = Field(default=10.0, gt=0, le=120)
     pre_roll_ms: int = Field(default=300, ge=0, le=2000)
+    adaptive_end: bool = True
+    speculate_ms: int = Field(default=150, ge=30, le=5000)
+    closed_silence_ms: int = Field(default=250, ge=30, le=5000)
+    open_silence_ms: int = Field(default=300, ge=30, le=5000)
 
 
 class AsrConfig(_Section):
@@ -60,6 +64,8 @@ class AsrConfig(_Section):
     grammar: bool = True
     auto_download: bool = False
     beam_size: int = Field(default=5, ge=1, le=10)
+    cpu_threads: int | None = Field(default=None, ge=1, le=64)
+    window: Literal["cascade", "short", "full"] = "cascade"
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     model_url: str = "https://alphacephei.com/vosk/models/"
 

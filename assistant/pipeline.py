@@ -40,6 +40,7 @@ from assistant.events import Error, EventEmitter, Intent, NoIntent, State, Wake
 from assistant.feedback import chime
 from assistant.intents.dispatcher import Dispatcher
 from assistant.reply import speak
+from assistant.turn_taking import TurnTaking
 from assistant.tts import Speaker
 from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
@@ -79,11 +80,12 @@ class Pipeline:
         feedback: Feedback = Feedback(),
         buffer_seconds: float = 1.5,
         synchronous: bool = False,
+        turn_taking: TurnTaking | None = None,
     ) -> None:
         self.emitter = emitter
         self.endpointer = endpointer
         self.wake = wake
-        self.commands = CommandRecognizer(endpointer, recognizer, emitter)
+        self.commands = CommandRecognizer(endpointer, recognizer, emitter, turn_taking=turn_taking, synchronous=synchronous)
         self.dispatcher = dispatcher
         self.speaker = speaker
         self.output = output
@@ -155,6 +157,7 @@ class Pipeline:
         if self.output is not None:
             self.output.stop()
         self._turns.shutdown(wait=True, cancel_futures=True)
+        self.commands.close()
         if self.dispatcher is not None:
             self.dispatcher.close()
 

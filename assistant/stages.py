@@ -27,6 +27,7 @@ from assistant.events import EventEmitter
 from assistant.intents import Dispatcher, IntentEngine
 from assistant.pipeline import Feedback, Pipeline
 from assistant.tts import Speaker
+from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
 
@@ -39,6 +40,19 @@ def make_wake(config: Config) -> WakeDetector:
         thresholds=w.thresholds,
         trigger_frames=w.trigger_frames,
         refractory_seconds=w.refractory_seconds,
+    )
+
+
+def make_turn_taking(config: Config, intents: IntentEngine) -> TurnTaking | None:
+    """How the loaded intents shorten the wait for the end of a command (``vad.adaptive_end``)."""
+    v = config.vad
+    if not v.adaptive_end:
+        return None
+    return TurnTaking(
+        judge=lambda heard: intents.completion(heard.text, [a.text for a in heard.alternatives]),
+        speculate_ms=v.speculate_ms,
+        closed_ms=v.closed_silence_ms,
+        open_ms=v.open_silence_ms,
     )
 
 
@@ -105,11 +119,12 @@ def make_pipeline(
     synchronous: bool = False,
 ) -> Pipeline:
     """A pipeline for one stream. Without ``resources`` it bounds commands only (wake word + VAD)."""
-    recognizer = dispatcher = speaker = None
+    recognizer = dispatcher = speaker = turn_taking = None
     announcements: queue.SimpleQueue[str] = queue.SimpleQueue()
     if resources is not None:
         if resources.asr is not None:
             recognizer = resources.asr.recognizer(resources.intents.vocabulary())
+            turn_taking = make_turn_taking(config, resources.intents)
         dispatcher = Dispatcher(resources.intents, config, announce=announcements.put)
         speaker = resources.speaker
     f = config.feedback
@@ -125,6 +140,7 @@ def make_pipeline(
         feedback=Feedback(chimes=f.chimes, barge_in=f.barge_in, echo_tail_seconds=f.echo_tail_seconds),
         buffer_seconds=config.wake.buffer_seconds,
         synchronous=synchronous,
+        turn_taking=turn_taking,
     )
 
 

@@ -1,8 +1,10 @@
 """Voice-activity endpointing with webrtcvad: where does the spoken command start and end?
 
 After the wake word the endpointer waits for speech (giving up after
-``no_speech_timeout``), declares its start once ``start_ms`` of consecutive
-active audio arrived (back-dated to the first active frame), and its end after
+``no_speech_timeout``), declares its start once ``start_ms`` of active audio
+arrived with at most a couple of inactive frames among it (back-dated to the
+first active frame; a shorter blip, such as the tail of the wake word or a
+click, is not a command), and its end after
 ``end_silence_ms`` of trailing silence or at ``max_command``. The audio handed
 to the recognizer begins ``pre_roll_ms`` before the start so the first
 syllable, which webrtcvad often rates unvoiced, is kept.
@@ -51,6 +53,11 @@ def energy_db(samples: np.ndarray) -> float:
     return 10.0 * math.log10(float(np.dot(x, x)) / max(len(x), 1) + 1.0)
 
 
+START_GAP_FRAMES = 2
+"""Unvoiced frames allowed among the ``start_ms`` of voiced ones that start a command (a stop consonant, a
+noise burst), so the start is dated from the first word, not from the first long voiced run."""
+
+
 class NoiseFloor:
     """The ambient level: follows quieter audio within ~0.1 s, louder audio over ~2 s.
 
@@ -96,7 +103,7 @@ class Endpointer:
         *,
         aggressiveness: int = 2,
         frame_ms: int = 30,
-        start_ms: int = 90,
+        start_ms: int = 210,
         end_silence_ms: int = 700,
         no_speech_timeout: float | None = 4.0,
         max_command: float = 10.0,
@@ -113,7 +120,10 @@ class Endpointer:
         self._vad = _webrtcvad().Vad(aggressiveness)
         self.frame = SAMPLE_RATE * frame_ms // 1000
         self._start_frames = max(1, -(-start_ms // frame_ms))
+        self._recent: deque[bool] = deque(maxlen=self._start_frames + START_GAP_FRAMES)
+        """Voiced or not, the last frames while waiting for speech: a start needs ``start_ms`` of them voiced."""
         self._end_frames = max(1, -(-end_silence_ms // frame_ms))
+        self._frame_ms = frame_ms
         self._timeout = None if no_speech_timeout is None else int(no_speech_timeout * SAMPLE_RATE)
         self._max = int(max_command * SAMPLE_RATE)
         self._pre_roll = SAMPLE_RATE * pre_roll_ms // 1000
@@ -150,8 +160,9 @@ class Endpointer:
         self._chunker = Chunker(self.frame)
         self._history = RingBuffer(self._history.capacity, start=position)
         self._levels.clear()
-        self._voiced_run = 0
-        self._silence_run = 0
+        self._recent.clear()
+        self._silence_run = self._still_run = 0
+        self._still_end_frames: int | None = None
         self._speech_start = 0
         self._last_voiced_end = 0
 
@@ -165,6 +176,33 @@ class Endpointer:
             if out.done:
                 self.phase = Phase.IDLE
                 break
+        return out
+
+    @property
+    def trailing_silence_ms(self) -> int:
+        """Silence since the last voiced frame of the command in progress (0 before it starts)."""
+        return self._silence_run * self._frame_ms if self.phase is Phase.SPEECH else 0
+
+    @property
+    def voiced_until(self) -> int:
+        """Stream sample index where the last voiced frame of the command in progress ended."""
+        return self._last_voiced_end
+
+    def require_silence(self, ms: int) -> VadOutput:
+        """End the command after ``ms`` of stillness instead of ``end_silence_ms`` of silence, until speech
+        resumes; ends it at once when it has been still that long already (the output says so).
+
+        Still is stricter than silent: the level within ``edge_db`` of the noise floor, not just too weak or
+        unvoiced for webrtcvad. In noise, the weak parts of speech pass for silence, and a command cut short
+        there loses its last words; stillness does not come then, so the endpointer's own silence applies.
+        """
+        out = VadOutput()
+        if self.phase is not Phase.SPEECH:
+            return out
+        self._still_end_frames = max(1, -(-ms // self._frame_ms))
+        if self._still_run >= self._still_end_frames:
+            self._end_by_silence(out)
+            self.phase = Phase.IDLE
         return out
 
     def finish(self) -> VadOutput:
@@ -193,13 +231,14 @@ class Endpointer:
                 if self._quiet_run >= self._settle_pause or self._pos - self._began >= self._settle_max:
                     self._settled, self._earliest = True, self._pos
                 return
-            self._voiced_run = self._voiced_run + 1 if voiced else 0
-            if self._voiced_run >= self._start_frames:
-                self._speech_start = frame_start - (self._voiced_run - 1) * self.frame
-                self._speech_start -= self._edge(before=self._voiced_run) * self.frame
+            self._recent.append(voiced)
+            if sum(self._recent) >= self._start_frames:
+                span = len(self._recent) - self._recent.index(True)  # frames from the first voiced one to now
+                self._speech_start = frame_start - (span - 1) * self.frame
+                self._speech_start -= self._edge(before=span) * self.frame
                 self._speech_start = max(self._speech_start, self._earliest)
                 self.phase = Phase.SPEECH
-                self._silence_run = 0
+                self._silence_run = self._still_run = 0
                 self._last_voiced_end = self._pos
                 out.events.append(SpeechStart(audio_t=self._speech_start / SAMPLE_RATE))
                 out.audio.append(self._history.since(self._speech_start - self._pre_roll))
@@ -209,17 +248,22 @@ class Endpointer:
             return
         out.audio.append(frame)
         if voiced:
-            self._silence_run = 0
+            self._silence_run = self._still_run = 0
             self._last_voiced_end = self._pos
+            self._still_end_frames = None  # a shortened wait applied to the silence it was judged on
         else:
             self._silence_run += 1
-        if self._silence_run >= self._end_frames:
-            end = self._last_voiced_end + self._edge(after=self._silence_run) * self.frame
-            out.events.append(self._end_event(end, "silence"))
-            out.done = True
+            self._still_run = 0 if self.floor.above(level, self._edge_db) else self._still_run + 1
+        if self._silence_run >= self._end_frames or (self._still_end_frames is not None and self._still_run >= self._still_end_frames):
+            self._end_by_silence(out)
         elif self._pos - self._speech_start >= self._max:
             out.events.append(self._end_event(self._pos, "max_length"))
             out.done = True
+
+    def _end_by_silence(self, out: VadOutput) -> None:
+        end = self._last_voiced_end + self._edge(after=self._silence_run) * self.frame
+        out.events.append(self._end_event(end, "silence"))
+        out.done = True
 
     def _end_event(self, end: int, reason: str) -> SpeechEnd:
         return SpeechEnd(audio_t=end / SAMPLE_RATE, reason=reason, endpoint_delay=round((self._pos - end) / SAMPLE_RATE, 3))

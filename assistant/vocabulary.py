@@ -7,7 +7,11 @@ engine builds this from its templates; the recognizers only read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Understood = Callable[[str, Sequence[str]], bool]
+"""Whether the intents act on a reading (or one of its alternatives): a template matches it exactly."""
 
 
 @dataclass(frozen=True)
@@ -16,3 +20,5 @@ class Vocabulary:
     """Every word a template can produce, lowercase, numbers spelled out as a recognizer writes them."""
     phrases: tuple[str, ...]
     """Example sentences: all of them when the templates expand to few, a representative sample otherwise."""
+    understood: Understood | None = field(default=None, compare=False, repr=False)
+    """The templates' exact matcher: whisper's quick look at a command is kept when it says yes (asr.window)."""

@@ -9,8 +9,9 @@ decoding state and is used from that pipeline's worker thread only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -55,6 +56,11 @@ class Transcription:
 class Recognizer(Protocol):
     """Decodes one utterance at a time; reusable: ``start`` resets the per-utterance state."""
 
+    incremental: ClassVar[bool]
+    """True when the backend decodes as audio arrives, so ``finish`` is cheap (vosk); False when ``finish``
+    decodes the whole utterance (whisper), so a snapshot recognised in the trailing silence is kept as the
+    final transcript instead of decoding the same audio twice."""
+
     def start(self) -> None:
         """Begin an utterance (drops whatever an unfinished previous one left)."""
         ...
@@ -65,6 +71,13 @@ class Recognizer(Protocol):
 
     def finish(self) -> Transcription:
         """The utterance ended: the final transcript."""
+        ...
+
+    def snapshot(self) -> Callable[[], Transcription]:
+        """The utterance so far, to recognise without ending it (speculatively, while the speaker pauses).
+
+        Returns a function that may run on another thread: it holds its own copy of what it needs.
+        """
         ...
 
 

@@ -7,33 +7,64 @@ into the pipeline's events, in order: ``speech_start``, ``partial``...,
 :meth:`begin` when it starts listening for a command (after the wake word, or
 at once without one) and :meth:`feed` with every chunk until it returns True;
 ``assistant transcribe`` drives the same object over a file.
+
+With :class:`~assistant.turn_taking.TurnTaking`, a pause of ``speculate_ms``
+starts recognising the command so far in the background; how complete that
+transcript is decides how much more silence ends the command, and when the
+command ends with no new speech it is the final transcript (see
+:mod:`assistant.turn_taking`). ``synchronous`` (files) recognises the snapshot
+at once, so a file gives the same turns however fast the machine is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.asr.base import Recognizer, Transcription
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.events import EventEmitter, Partial, SpeechEnd, SpeechStart, Transcript
+from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer, VadOutput
+
+
+@dataclass
+class _Speculation:
+    """The command recognised during a pause; valid while no speech follows ``voiced_until``."""
+
+    voiced_until: int
+    result: Future[Transcription]
+    judged: bool = False
 
 
 class CommandRecognizer:
     """``recognizer`` None (``asr.engine: none``): bound commands only, for tuning wake word and VAD."""
 
-    def __init__(self, endpointer: Endpointer, recognizer: Recognizer | None, emitter: EventEmitter) -> None:
+    def __init__(
+        self,
+        endpointer: Endpointer,
+        recognizer: Recognizer | None,
+        emitter: EventEmitter,
+        *,
+        turn_taking: TurnTaking | None = None,
+        synchronous: bool = True,
+    ) -> None:
         self.endpointer = endpointer
         self.recognizer = recognizer
         self.emitter = emitter
+        self.turn_taking = turn_taking if recognizer is not None else None
+        self.synchronous = synchronous
         self.active = False
         self.last: Transcription | None = None
         """The final transcript of the most recent command (None after a no-speech timeout)."""
         self._start = 0
         self._vad_fed = 0
         self._origin = 0.0
+        self._speculation: _Speculation | None = None
+        self._worker: ThreadPoolExecutor | None = None
 
     def begin(self, position: int, audio: np.ndarray | None = None, *, after_wake: bool = False) -> bool:
         """Listen for a command whose audio starts at stream sample ``position``; ``audio`` = what is already buffered.
@@ -46,6 +77,7 @@ class CommandRecognizer:
         self.last = None
         self._start = position
         self._vad_fed = 0
+        self._drop_speculation()
         return self.feed(audio) if audio is not None and len(audio) else False
 
     def feed(self, chunk: np.ndarray) -> bool:
@@ -53,13 +85,65 @@ class CommandRecognizer:
         if not self.active:
             return True
         self._vad_fed += len(chunk)
-        return self._handle(self.endpointer.process(chunk))
+        if self._handle(self.endpointer.process(chunk)):
+            return True
+        return self.turn_taking is not None and self._handle(self._take_turn(self.turn_taking))
 
     def finish(self) -> None:
         """The input ended: close the command in progress."""
         if self.active:
             self._handle(self.endpointer.finish())
             self.active = False
+
+    def close(self) -> None:
+        """Release the background recognition thread (a speculation in flight is abandoned)."""
+        self._drop_speculation()
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+            self._worker = None
+
+    def _take_turn(self, turn_taking: TurnTaking) -> VadOutput:
+        """Speculate once the pause is long enough; once the speculative transcript is in, shorten the wait."""
+        endpointer = self.endpointer
+        silence = endpointer.trailing_silence_ms
+        spec = self._speculation
+        if spec is not None and spec.voiced_until != endpointer.voiced_until:
+            self._drop_speculation()  # speech resumed: that transcript is of a shorter command
+            spec = None
+        if spec is None:
+            if silence < turn_taking.speculate_ms:
+                return VadOutput()
+            spec = self._speculation = _Speculation(endpointer.voiced_until, self._recognize(self.recognizer.snapshot()))
+        if spec.judged or not spec.result.done():
+            return VadOutput()
+        spec.judged = True
+        wait = turn_taking.silence_ms(spec.result.result())
+        return endpointer.require_silence(wait) if wait is not None else VadOutput()
+
+    def _recognize(self, job) -> Future[Transcription]:
+        if self.synchronous:
+            done: Future[Transcription] = Future()
+            done.set_result(job())
+            return done
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speculate")
+        return self._worker.submit(job)
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation.result.cancel()
+            self._speculation = None
+
+    def _final(self) -> Transcription:
+        """The transcript of the command that just ended: the speculative one when nothing was said after it."""
+        spec, self._speculation = self._speculation, None
+        if spec is not None and not self.recognizer.incremental and spec.voiced_until == self.endpointer.voiced_until:
+            if not spec.result.cancelled():
+                self.recognizer.start()  # its audio is recognised already; drop it
+                return spec.result.result()
+        if spec is not None:
+            spec.result.cancel()
+        return self.recognizer.finish()
 
     def _handle(self, out: VadOutput) -> bool:
         if self.recognizer is None:
@@ -73,6 +157,7 @@ class CommandRecognizer:
             if isinstance(event, SpeechStart):
                 self.emitter.emit(event)
                 self.recognizer.start()
+                self._drop_speculation()
                 self._origin = self._audio_origin(out)
         if out.audio:
             # one call per chunk, not per 30 ms VAD frame: a partial result costs a best-path search
@@ -83,7 +168,7 @@ class CommandRecognizer:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
         if any(isinstance(e, SpeechEnd) for e in out.events):
-            self.last = self.recognizer.finish()
+            self.last = self._final()
             self.emitter.emit(_transcript_event(self.last, self._origin))
         if out.done:
             self.active = False

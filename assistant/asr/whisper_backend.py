@@ -29,7 +29,7 @@ from assistant.asr.base import Alternative, Transcription
 from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
-from assistant.vocabulary import Vocabulary
+from assistant.vocabulary import Understood, Vocabulary
 
 HOTWORDS_CHARS = 600
 """About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding."""
@@ -39,6 +39,18 @@ MIN_SECONDS = 0.1
 
 WINDOW_SECONDS = 30
 """Whisper's input window: longer audio goes through faster-whisper's own long-form loop."""
+
+WINDOWS = ("cascade", "short", "full")
+"""``asr.window`` for commands: ``full`` pads every utterance to whisper's 30 s (what it was trained on, and
+what its encoder takes 0.4-0.5 s for on a 2-core CPU); ``short`` encodes ``SHORT_WINDOW_SECONDS`` (about 4x
+faster, but its readings are less often right); ``cascade`` takes the short window's reading when the intents
+act on it and decodes the full window otherwise. bench/README: the table that chose the default."""
+
+SHORT_WINDOW_SECONDS = 10
+"""The short window: a command fits (the endpointer cuts at ``vad.max_command_seconds``, 10 s by default)."""
+
+SHORT_PADDING_SECONDS = 1.0
+"""Silence after the utterance in the short window, so it never ends on the last word."""
 
 TOKENS_PER_SECOND = 8
 """Cap on decoded tokens per second of audio: fast speech is about 4 (5 words/s at 1.3 tokens a word)."""
@@ -51,7 +63,9 @@ def is_whisper_model(path: Path) -> bool:
 class WhisperEngine:
     name = "whisper"
 
-    def __init__(self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 5, cpu_threads: int | None = None) -> None:
+    def __init__(
+        self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 5, cpu_threads: int | None = None, window: str = "cascade"
+    ) -> None:
         try:
             from faster_whisper import WhisperModel
         except ImportError:
@@ -65,29 +79,42 @@ class WhisperEngine:
             self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the whisper model {model}: {exc}") from None
+        if window not in WINDOWS:
+            raise ValueError(f"window must be one of {WINDOWS}, not {window!r}")
         self.model = str(model)
         self.beam_size = beam_size
+        self.window = window
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
         """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
 
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
-        return WhisperRecognizer(self, hotwords(vocabulary) if vocabulary is not None else None)
+        if vocabulary is None:
+            return WhisperRecognizer(self, None, None)
+        return WhisperRecognizer(self, hotwords(vocabulary), vocabulary.understood)
 
-    def transcribe(self, samples: np.ndarray, hotwords: str | None) -> Transcription:
+    def transcribe(self, samples: np.ndarray, hotwords: str | None, understood: Understood | None = None) -> Transcription:
+        """``understood``: whether the intents act on a reading; without it the cascade decodes the full window."""
         if len(samples) < MIN_SECONDS * SAMPLE_RATE:
             return Transcription(text="", confidence=None, words=[])
         audio = samples.astype(np.float32) / INT16_SCALE
-        if len(samples) <= WINDOW_SECONDS * SAMPLE_RATE:
-            return self._decode_window(audio, hotwords)
-        return self._transcribe_long(audio, hotwords)
-
-    def _decode_window(self, audio: np.ndarray, hotwords: str | None) -> Transcription:
-        """One window, every beam kept: the best is the transcript, the others its alternatives."""
+        if len(samples) > WINDOW_SECONDS * SAMPLE_RATE:
+            return self._transcribe_long(audio, hotwords)
         from faster_whisper.audio import pad_or_trim
 
+        features = self._model.feature_extractor(audio)
+        if self.window == "full" or (self.window == "cascade" and understood is None):
+            return self._decode_window(pad_or_trim(features), hotwords, len(audio))
+        quick = self._decode_window(_short_window(features), hotwords, len(audio))
+        if self.window == "short" or (quick.text and understood(quick.text, [a.text for a in quick.alternatives])):
+            return quick
+        return self._decode_window(pad_or_trim(features), hotwords, len(audio))
+
+    def _decode_window(self, features: np.ndarray, hotwords: str | None, samples: int) -> Transcription:
+        """One window of log-mel ``features`` for ``samples`` of audio, every beam kept: the best is the
+        transcript, the others its alternatives."""
         model = self._model
-        encoded = model.encode(pad_or_trim(model.feature_extractor(audio)))
+        encoded = model.encode(features)
         language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
         tokenizer, suppressed = self._decoder(language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
@@ -98,7 +125,7 @@ class WhisperEngine:
             num_hypotheses=self.beam_size,
             return_scores=True,
             return_no_speech_prob=True,
-            max_length=min(model.max_length, len(prompt) + 4 + int(TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)),
+            max_length=min(model.max_length, len(prompt) + 4 + int(TOKENS_PER_SECOND * samples / SAMPLE_RATE)),
             suppress_blank=True,
             suppress_tokens=suppressed,
         )[0]
@@ -176,12 +203,26 @@ def _compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data))
 
 
+def _short_window(features: np.ndarray) -> np.ndarray:
+    """The utterance's log-mel features padded to the short window (longer ones to their length and a
+    second) with what digital silence gives whisper's features: their floor, 8 decades below the peak
+    (faster-whisper's padding to 30 s fills zeros instead, which read as a faint sound)."""
+    frames = features.shape[-1]
+    per_second = 100  # whisper's features: a 10 ms hop
+    target = max(frames + int(SHORT_PADDING_SECONDS * per_second), SHORT_WINDOW_SECONDS * per_second)
+    target = min(target + target % 2, WINDOW_SECONDS * per_second)  # the encoder halves the frames
+    padded = np.full((features.shape[0], target), features.max() - 2.0, dtype=features.dtype)
+    padded[:, :frames] = features[:, :target]
+    return padded
+
+
 class WhisperRecognizer:
     incremental = False
 
-    def __init__(self, engine: WhisperEngine, hotwords: str | None) -> None:
+    def __init__(self, engine: WhisperEngine, hotwords: str | None, understood: Understood | None) -> None:
         self._engine = engine
         self.hotwords = hotwords
+        self._understood = understood
         self._chunks: list[np.ndarray] = []
 
     def start(self) -> None:
@@ -196,11 +237,11 @@ class WhisperRecognizer:
     def finish(self) -> Transcription:
         samples = self._samples()
         self._chunks = []
-        return self._engine.transcribe(samples, self.hotwords)
+        return self._engine.transcribe(samples, self.hotwords, self._understood)
 
     def snapshot(self) -> Callable[[], Transcription]:
         samples = self._samples()
-        return lambda: self._engine.transcribe(samples, self.hotwords)
+        return lambda: self._engine.transcribe(samples, self.hotwords, self._understood)
 
     def _samples(self) -> np.ndarray:
         return np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)

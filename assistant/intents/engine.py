@@ -7,6 +7,7 @@ match has confidence 1.0; a fuzzy one its alignment score, and below
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from hassil.intents import Intent
 
 from assistant.config import Config
 from assistant.intents import loader
-from assistant.intents.fuzzy import FuzzyMatcher, TemplateSet, tokenize
+from assistant.intents.fuzzy import Completion, FuzzyMatcher, TemplateSet, tokenize
 from assistant.intents.loader import LoadedPlugin
 from assistant.intents.normalize import normalize, without_repeats
 from assistant.intents.plugin import Handler
@@ -113,6 +114,20 @@ class IntentEngine:
                 return exact
         return self._fuzzy_match(text, readings[0][1], self.fuzzy_threshold)
 
+    def completion(self, text: str, alternatives: Sequence[str] = ()) -> Completion:
+        """How complete the command in ``text`` is (see :class:`Completion`), judged on the reading
+        :meth:`recognize` would act on: the first one a template matches exactly, else ``text`` itself.
+
+        The endpointer asks this of a transcript made in the trailing silence, to end a finished command
+        sooner than an unfinished one. Skip words ("please", "can you") are read as hassil reads them.
+        """
+        readings = [(reading, normalize(reading)) for reading in (text, *alternatives)]
+        chosen = next((r for r in readings if self._exact(*r) is not None), readings[0])[1]
+        words = without_repeats(chosen).split()
+        if not words:
+            return Completion.NONE
+        return self._fuzzy.completion([tokenize(" ".join(words)), tokenize(" ".join(_without_skip_words(words)))])
+
     def best(self, text: str) -> IntentMatch | None:
         """The closest intent whatever its confidence (for diagnostics: ``ask --json``, eval)."""
         return self._closest(text, 0.0)
@@ -164,14 +179,31 @@ class IntentEngine:
         ]
 
     def vocabulary(self) -> Vocabulary:
-        """Words and phrases the templates can produce, for recognizer biasing (computed once)."""
+        """Words and phrases the templates can produce, for recognizer biasing, and the exact matcher (computed once)."""
         if self._vocabulary is None:
-            self._vocabulary = build_vocabulary(list(self._intents.values()))
+            self._vocabulary = dataclasses.replace(build_vocabulary(list(self._intents.values())), understood=self.understands)
         return self._vocabulary
+
+    def understands(self, text: str, alternatives: Sequence[str] = ()) -> bool:
+        """Whether a template matches ``text`` or one of its alternatives exactly (what :meth:`recognize` acts on
+        with full confidence)."""
+        return any(self._exact(reading, normalize(reading)) is not None for reading in (text, *alternatives))
 
     @property
     def fuzzy_graph_size(self) -> int:
         return self._fuzzy.size
+
+
+def _without_skip_words(words: list[str]) -> list[str]:
+    skips = sorted((w.split() for w in SKIP_WORDS), key=len, reverse=True)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        skip = next((len(s) for s in skips if words[i : i + len(s)] == s), 0)
+        if not skip:
+            out.append(words[i])
+        i += skip or 1
+    return out
 
 
 def _cost_bound(threshold: float, words: int) -> float:

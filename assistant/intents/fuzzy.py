@@ -20,6 +20,7 @@ mostly wrong caps it, so "set a timer for dragons minutes" is not a timer.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import itertools
 import math
@@ -91,6 +92,21 @@ def tokenize(text: str) -> list[str]:
             tokens.append(f"#{parsed[0]}")
             i += parsed[1]
     return tokens
+
+
+class Completion(enum.Enum):
+    """How far a command has got, read off the templates (the endpointer waits less for a finished one)."""
+
+    CLOSED = "closed"
+    """A template matches it exactly, and nothing a template could add would change the intent or a slot
+    ("what time is it": only "right now" may follow)."""
+    OPEN = "open"
+    """A template matches it exactly, but could go on with something that matters: "with milk" after
+    "a large latte", a room after "turn on the light", "the timer" after "stop"."""
+    PARTIAL = "partial"
+    """Templates begin like this but none ends here: "set a timer for five" (a unit must follow)."""
+    NONE = "none"
+    """No template begins with these words."""
 
 
 @dataclass
@@ -166,6 +182,22 @@ class FuzzyMatcher:
                 max_cost = found.cost
         return best
 
+    def completion(self, readings: list[list[str]]) -> Completion:
+        """Whether the templates read exactly along ``readings`` (token lists of one utterance, e.g. with and
+        without skip words) end there, and whether they could continue with more information."""
+        live = complete = extendable = False
+        for graph in self._graphs:
+            reached = set().union(*(graph.reach(tokens) for tokens in readings))
+            if not reached:
+                continue
+            live = True
+            ends = bool(reached & graph.finals)
+            complete |= ends
+            extendable |= not ends or any(graph.informative[u] for u in reached)
+        if complete:
+            return Completion.OPEN if extendable else Completion.CLOSED
+        return Completion.PARTIAL if live else Completion.NONE
+
     def _substitution_costs(self, tokens: list[str], min_similarity: float = MIN_SIMILARITY) -> np.ndarray:
         """Heard words × template vocabulary: 1 − similarity, 1 for words too unlike to count."""
         sims = process.cdist(tokens, self._vocab, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
@@ -189,6 +221,8 @@ class _Graph:
         self.words: set[str] = set()
         self.has_range = False
         self.has_any = False
+        self.informative: list[bool] = []
+        """Per node: a path onward from it reads words into a slot, so words said after it could change the result."""
 
     @classmethod
     def build(cls, ts: TemplateSet) -> _Graph:
@@ -198,7 +232,39 @@ class _Graph:
             end = builder.build(sentence.expression, 0, -1)
             if end != 0:
                 graph.finals.add(end)
+        graph.informative = graph._informative()
         return graph
+
+    def _informative(self) -> list[bool]:
+        # every arc leads to a node made after its source (the builder only ever links to new nodes), so one
+        # pass from the last node back sees each node's successors first
+        informs = [False] * len(self.arcs)
+        for u in range(len(self.arcs) - 1, -1, -1):
+            informs[u] = u in self.loops or any((arc[1] != EPS and arc[3] >= 0) or informs[arc[0]] for arc in self.arcs[u])
+        return informs
+
+    def reach(self, tokens: list[str]) -> set[int]:
+        """The nodes reached by reading ``tokens`` word for word along the templates (no edits)."""
+        states = self._follow_empty({0})
+        for token in tokens:
+            step = {u for u in states if u in self.loops}
+            for u in states:
+                for dst, kind, label, _slot, _out in self.arcs[u]:
+                    if kind == ANY or (kind == WORD and label == token) or (kind == RANGE and _in_range(token, label)):
+                        step.add(dst)
+            states = self._follow_empty(step)
+            if not states:
+                break
+        return states
+
+    def _follow_empty(self, nodes: set[int]) -> set[int]:
+        todo, seen = list(nodes), set(nodes)
+        while todo:
+            for dst, kind, *_ in self.arcs[todo.pop()]:
+                if kind == EPS and dst not in seen:
+                    seen.add(dst)
+                    todo.append(dst)
+        return seen
 
     @property
     def size(self) -> int:

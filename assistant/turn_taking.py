@@ -1,0 +1,49 @@
+"""When is a spoken command over? From the silence after it, and from what was said.
+
+A fixed trailing silence (``vad.end_silence_ms``, 700 ms, as Home Assistant
+uses) is what a user waits through before anything else can happen. Most of
+it is not needed: "what time is it" cannot go on, so a short pause ends it,
+while "set a timer for five" may still get its unit, and speech that matches
+no template gets the whole wait. So after a short silence the command heard so
+far is recognised (speculatively: speech may resume) and judged against the
+templates (:class:`~assistant.intents.fuzzy.Completion`):
+
+- ``CLOSED``: a whole command no template could take further; it ends once
+  ``closed_ms`` of silence have passed;
+- ``OPEN``: a whole command a template could continue with something that
+  matters ("a large latte" + "with soy milk"); it ends after ``open_ms``;
+- ``PARTIAL`` (half a command: "set a timer for five") and ``NONE`` (no
+  template begins like this): the endpointer's own silence applies, as people
+  pause longest in the middle of what they say.
+
+If speech resumes, the judgement and the speculative transcript are dropped.
+If the command ends with no new speech, that transcript is the final one: the
+same audio is never decoded twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.asr.base import Transcription
+from assistant.intents.fuzzy import Completion
+
+
+@dataclass(frozen=True)
+class TurnTaking:
+    judge: Callable[[Transcription], Completion]
+    """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
+    speculate_ms: int = 150
+    """Trailing silence after which the command so far is recognised in the background."""
+    closed_ms: int = 250
+    """Trailing silence that ends a command no template could continue."""
+    open_ms: int = 300
+    """Trailing silence that ends a whole command a template could continue."""
+
+    def silence_ms(self, heard: Transcription) -> int | None:
+        """The silence that ends a command heard as ``heard``; None: the endpointer's own."""
+        if not heard.text:
+            return None
+        completion = self.judge(heard)
+        return {Completion.CLOSED: self.closed_ms, Completion.OPEN: self.open_ms}.get(completion)

