@@ -146,10 +146,12 @@ class Player:
         return playback
 
     def stop(self) -> None:
-        """Barge-in: cut the current reply now and drop the queued ones (all marked ``interrupted``)."""
+        """Barge-in: cut the current reply now and drop the queued ones (all marked ``interrupted`` at once, so
+        a caller with more to play knows; one that had already played to its end is unmarked when it ends)."""
         with self._cond:
             for job in self._jobs:
                 job.stop = True
+                job.playback.interrupted = True
                 job.wake.set()
 
     @property
