@@ -67,3 +67,46 @@ def save(name: str, payload: dict, headline: list[dict] | None = None) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **({"headline": headline} if headline else {}), **payload}, indent=2))
     return path
+
+
+SYNTHESISED_COMMANDS = (
+    "what time is it",
+    "what's the date today",
+    "what day is it",
+    "set a timer for ten minutes",
+    "set a pizza timer for twelve minutes",
+    "set a timer for one hour and thirty minutes",
+    "set a timer for forty five seconds",
+    "how much time is left on my timer",
+    "cancel the timer",
+    "pause the timer",
+    "set a timer for two and a half minutes",
+    "what's the time",
+    "next track",
+    "pause the music",
+    "previous song",
+    "what can you do",
+    "never mind",
+    "stop the timer",
+    "can I get a large latte with soy milk",
+    "make me a double shot espresso with a little bit of sugar",
+)
+"""Commands for the built-in skills and the coffee plugin, synthesised in two voices (Piper, espeak-ng).
+No volume or app commands: their handlers would change the volume or open apps on the machine running it."""
+
+
+def synthesised_cases(folder: Path, engine, texts: tuple[str, ...] = SYNTHESISED_COMMANDS) -> list:
+    """Each command spoken by Piper and by espeak-ng, written to ``folder`` as WAV, labelled with the intent and
+    slots the engine finds in the text itself (what the command means, whatever the recognizer hears)."""
+    from assistant.evaluate.manifest import Case
+    from tests.helpers import espeak, piper, silence, trim, write
+
+    cases = []
+    for i, text in enumerate(texts):
+        meaning = engine.recognize(text)
+        if meaning is None or meaning.confidence < 1.0:
+            raise ValueError(f"no template matches {text!r} exactly: it cannot label itself")
+        for name, voice in (("piper", piper), ("espeak", espeak)):
+            path = write(folder / f"{i:02d}-{name}.wav", np.concatenate([silence(0.5), trim(voice(text)), silence(1.5)]))
+            cases.append(Case(intent=meaning.name, slots=meaning.slots, text=text, line=len(cases) + 1, audio=path))
+    return cases

