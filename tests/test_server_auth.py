@@ -202,7 +202,8 @@ def test_forty_tokenless_idle_sockets_do_not_lock_the_owner_out(guarded, wake_au
         strangers = [await websockets.connect(guarded.ws_url) for _ in range(40)]
         closes = [asyncio.create_task(close_of(ws)) for ws in strangers]
         await asyncio.sleep(0.3)
-        held = guarded.state.active, guarded.state.admission.pending
+        health = (await asyncio.to_thread(httpx.get, f"{guarded.url}/health")).json()
+        held = health["connections"], health["pending"]
         satellite = await stream_audio(guarded.ws_url, wake_audio, headers={"Authorization": f"Bearer {TOKEN}"})
         browser = await stream_audio(guarded.ws_url, wake_audio, start={"token": TOKEN}, sock=connect_from(guarded, "127.0.0.2"))
         still_pending = guarded.state.admission.pending

@@ -224,6 +224,7 @@ async def health(request: Request) -> Response:
             "uptime_seconds": round(time.monotonic() - state.started, 1),
             "connections": state.active,
             "max_connections": state.config.server.max_connections,
+            "pending": state.admission.pending,
             "auth": state.auth.required,
         }
     )
