@@ -99,11 +99,22 @@ class ServerConfig(_Section):
     tls_cert: str | None = None
     tls_key: str | None = None
     max_connections: int = Field(default=32, ge=1, le=10000)
+    """Stream slots; only a connection that has shown the token takes one."""
     max_message_bytes: int = Field(default=1_048_576, ge=1024)
     idle_timeout_seconds: float = Field(default=60.0, gt=0)
     stall_timeout_seconds: float = Field(default=10.0, gt=0)
     queue_seconds: float = Field(default=5.0, gt=0, le=120)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    handshake_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """A WebSocket without an Authorization header must send its start message, with the token, this soon."""
+    max_pending_connections: int = Field(default=16, ge=1, le=10000)
+    """WebSockets still waiting to show their token: a budget of their own, apart from ``max_connections``."""
+    max_pending_per_address: int = Field(default=4, ge=1, le=10000)
+    """Of those, how many one address may hold, so one stranger cannot take the whole budget."""
+    auth_failures_allowed: int = Field(default=5, ge=0)
+    """Wrong tokens an address may send before it is shut out."""
+    auth_backoff_max_seconds: float = Field(default=60.0, gt=0, le=86400)
+    """Each wrong token past those shuts the address out for 1, 2, 4, ... seconds, at most this long."""
 
 
 class SatelliteConfig(_Section):

@@ -134,13 +134,15 @@ async def stream_audio(
     ssl: Any = None,
     timeout: float = 60.0,
     on_sent: Callable[[int], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> list[dict[str, Any]]:
     """Open a stream, send ``data`` in messages (as fast as possible, or paced in real time), stop,
-    and return every JSON message up to ``done``; ``on_sent(bytes so far)`` is called after each message."""
+    and return every JSON message up to ``done``; ``on_sent(bytes so far)`` is called after each message.
+    ``sock``: an already connected socket to use (see :func:`connect_from`)."""
     import websockets
 
     events: list[dict[str, Any]] = []
-    async with websockets.connect(url, additional_headers=headers or {}, ssl=ssl, max_size=None) as ws:
+    async with websockets.connect(url, additional_headers=headers or {}, ssl=ssl, max_size=None, sock=sock) as ws:
         await ws.send(json.dumps({**START, "backpressure": not realtime, **(start or {})}))
 
         async def send() -> None:
@@ -169,6 +171,21 @@ async def stream_audio(
         await asyncio.wait_for(receive(), timeout)
         await sender
     return events
+
+
+def connect_from(server: RunningServer, source: str) -> socket.socket:
+    """A TCP connection to ``server`` from the loopback address ``source`` (any 127.x.y.z is this machine),
+    so one test can be several client addresses."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((source, 0))
+    sock.connect((server.host, server.port))
+    return sock
+
+
+async def close_of(ws: Any) -> tuple[int | None, str | None, float]:
+    """Wait until the server closes ``ws``: its close code, reason, and the ``time.monotonic()`` of the close."""
+    await ws.wait_closed()
+    return ws.close_code, ws.close_reason, time.monotonic()
 
 
 def kinds(events: list[dict[str, Any]], wanted: tuple[str, ...] = ("wake", "speech_start", "speech_end", "no_speech")) -> list[str]:

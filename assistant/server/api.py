@@ -3,17 +3,21 @@
 Model work runs in threads (never on the event loop), at most one
 transcription per core at a time so uploads cannot starve live streams.
 Every failure answers ``{"error": {"code", "message"}}`` with a 4xx/5xx status
-and a message saying what to do.
+and a message saying what to do. Bodies are limited while they are read: a
+Content-Length over the limit is refused before a byte of the body is read,
+and a chunked body is refused as soon as what arrived passes the limit; the
+refusal closes the connection, so the rest is never read either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +28,21 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from assistant import __version__
 from assistant.errors import AssistantError, AudioInputError, ModelError
 from assistant.events import Error, Intent, NoIntent, Reply
+from assistant.server.auth import Verdict, bearer
 from assistant.server.metrics import CONTENT_TYPE
 from assistant.server.openapi import spec
 from assistant.server.transcribe import transcribe_file
+from assistant.server.untrusted import BadJson, loads
 
 if TYPE_CHECKING:
     from assistant.server.app import ServerState
 
+_log = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT_CHARS = 2000
+MAX_JSON_BYTES = 64 * 1024
+"""The largest ``/v1/understand`` body: room for ``MAX_TEXT_CHARS`` many times over, even \\u-escaped."""
 _COPY_BYTES = 1 << 20
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -40,6 +50,29 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def too_large(message: str) -> JSONResponse:
+    """413, and the connection closes after it: the server reads no more of that body."""
+    return error(413, "too_large", message, {"Connection": "close"})
+
+
+class BodyTooLarge(Exception):
+    """The message says how large the body is, or was when reading stopped, and the limit."""
+
+
+async def body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body as it arrives; :class:`BodyTooLarge` as soon as it is known to pass ``limit``
+    (from its Content-Length, before reading; or, chunked, once the bytes read pass it)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge(f"the body is {declared[:20]} bytes; the limit is {limit}")
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLarge(f"the body passed the limit of {limit} bytes")
+        yield chunk
 
 
 def _state(request: Request) -> ServerState:
@@ -53,10 +86,13 @@ def endpoint(route: str, *, protected: bool = True) -> Callable[[Handler], Handl
         async def run(request: Request) -> Response:
             state = _state(request)
             began = time.perf_counter()
-            if protected and not state.auth.accepts_headers(request.headers):
-                response: Response = error(401, "unauthorized", "send the server token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"})
-            else:
-                response = await handler(request)
+            response = _refusal(state, request) if protected else None
+            if response is None:
+                try:
+                    response = await handler(request)
+                except Exception:  # a bug: logged with its traceback, answered in the API's error shape
+                    _log.exception("%s failed", route)
+                    response = error(500, "internal", "the server failed on this request; its log has the details")
             state.metrics.http_requests.labels(route, str(response.status_code)).inc()
             state.metrics.http_seconds.labels(route).observe(time.perf_counter() - began)
             if response.status_code >= 400 and response.media_type == "application/json":
@@ -68,6 +104,17 @@ def endpoint(route: str, *, protected: bool = True) -> Callable[[Handler], Handl
     return wrap
 
 
+def _refusal(state: ServerState, request: Request) -> Response | None:
+    """401 without the right token, 429 while the address is shut out for wrong ones; None: go ahead."""
+    check = state.auth.check(request.client.host if request.client else None, bearer(request.headers))
+    if check.verdict is Verdict.THROTTLED:
+        wait = check.retry_seconds
+        return error(429, "too_many_wrong_tokens", f"too many wrong tokens from this address: retry in {wait} s", {"Retry-After": str(wait)})
+    if check.verdict is not Verdict.ACCEPTED:
+        return error(401, "unauthorized", "send the server token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"})
+    return None
+
+
 @endpoint("/v1/transcribe")
 async def transcribe(request: Request) -> Response:
     state = _state(request)
@@ -76,7 +123,7 @@ async def transcribe(request: Request) -> Response:
     if declared is None:
         return error(411, "length_required", "send the upload with a Content-Length header")
     if not declared.isdigit() or int(declared) > limit + 64 * 1024:
-        return error(413, "too_large", f"the upload is {declared} bytes; the limit is {limit} (server.max_upload_bytes)")
+        return too_large(f"the upload is {declared[:20]} bytes; the limit is {limit} (server.max_upload_bytes)")
     fd, name = tempfile.mkstemp(prefix="assistant-upload-")
     os.close(fd)
     path = Path(name)
@@ -101,13 +148,16 @@ async def _receive_upload(request: Request, path: Path, limit: int) -> Response 
             if not isinstance(upload, UploadFile):
                 return error(400, "no_file", "send the audio as the multipart form field 'file'")
             if upload.size is not None and upload.size > limit:
-                return error(413, "too_large", f"the file is {upload.size} bytes; the limit is {limit} (server.max_upload_bytes)")
+                return too_large(f"the file is {upload.size} bytes; the limit is {limit} (server.max_upload_bytes)")
             await asyncio.to_thread(_copy, upload.file, path)
         return None
     if content_type.startswith(("audio/", "application/octet-stream")):
-        with path.open("wb") as out:
-            async for block in request.stream():
-                out.write(block)
+        try:
+            with path.open("wb") as out:
+                async for block in body_chunks(request, limit):
+                    out.write(block)
+        except BodyTooLarge as exc:
+            return too_large(f"{exc} (server.max_upload_bytes)")
         return None
     return error(415, "unsupported_media_type", f"send multipart/form-data with a 'file' field (or an audio/* body), not {content_type or 'no content type'}")
 
@@ -132,9 +182,11 @@ def _transcribe(state: ServerState, path: Path) -> Response:
 async def understand(request: Request) -> Response:
     state = _state(request)
     try:
-        body = await request.json()
-    except ValueError:
-        return error(400, "bad_json", 'send a JSON body: {"text": "set a timer for five minutes"}')
+        body = loads(b"".join([chunk async for chunk in body_chunks(request, MAX_JSON_BYTES)]))
+    except BodyTooLarge as exc:
+        return too_large(f"{exc}; send only the sentence, up to {MAX_TEXT_CHARS} characters")
+    except BadJson as exc:
+        return error(400, "bad_json", f'{exc}; send a JSON body: {{"text": "set a timer for five minutes"}}')
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         return error(400, "no_text", 'the body needs a non-empty "text": {"text": "what time is it"}')
@@ -172,6 +224,7 @@ async def health(request: Request) -> Response:
             "uptime_seconds": round(time.monotonic() - state.started, 1),
             "connections": state.active,
             "max_connections": state.config.server.max_connections,
+            "pending": state.admission.pending,
             "auth": state.auth.required,
         }
     )

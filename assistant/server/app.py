@@ -16,7 +16,6 @@ import logging
 import os
 import socket
 import ssl
-import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ from starlette.staticfiles import StaticFiles
 from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.server import api
-from assistant.server.auth import Auth, check_exposure
+from assistant.server.admission import Admission
+from assistant.server.auth import Auth, Throttle, check_exposure
 from assistant.server.connection import stream_endpoint
 from assistant.server.metrics import Metrics
 from assistant.server.models import Models
@@ -46,30 +46,25 @@ class ServerState:
     metrics: Metrics = field(default_factory=Metrics)
     models: Models | None = None
     started: float = field(default_factory=time.monotonic)
-    active: int = 0
     transcriptions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(os.cpu_count() or 1))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         if self.models is None:
             self.models = Models(self.config)
+        self.admission = Admission(self.config.server)
 
-    def admit(self) -> bool:
-        """Count a new connection in, unless ``server.max_connections`` are open."""
-        with self._lock:
-            if self.active >= self.config.server.max_connections:
-                return False
-            self.active += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.active -= 1
+    @property
+    def active(self) -> int:
+        """Streams open (stream slots taken)."""
+        return self.admission.active
 
 
 def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
     """``intent_paths``: extra plugins or off-by-default plugin names (``--intents``)."""
-    state = ServerState(config=config, auth=Auth(config.server.token), models=Models(config, intent_paths))
+    server = config.server
+    auth = Auth(server.token, Throttle(server.auth_failures_allowed, server.auth_backoff_max_seconds))
+    state = ServerState(config=config, auth=auth, models=Models(config, intent_paths))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -150,7 +145,24 @@ def make_server(config: Config, sockets: Sequence[socket.socket], *, intent_path
         uv_config.load()
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"cannot load the TLS certificate {server.tls_cert} / key {server.tls_key}: {exc}") from None
+    uvicorn_log = logging.getLogger("uvicorn.error")  # uvicorn's Config has just (re)configured its loggers
+    if not any(isinstance(f, _ClientFaultsWithoutTraceback) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_ClientFaultsWithoutTraceback())
     return uvicorn.Server(uv_config)
+
+
+class _ClientFaultsWithoutTraceback(logging.Filter):
+    """uvicorn logs a text frame that is not UTF-8 as an error with a traceback, though the fault is the
+    client's and uvicorn has already answered it (close 1007): keep the line, as a warning, without the
+    traceback, so hostile input cannot fill the log with stack traces or pass for a server bug."""
+
+    MESSAGES = frozenset({"Invalid UTF-8 sequence received from client."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.MESSAGES:
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def listening_urls(sockets: Sequence[socket.socket], tls: bool) -> list[str]:

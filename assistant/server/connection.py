@@ -1,4 +1,10 @@
-"""``/v1/stream``: one WebSocket connection, its messages, its streams, its timeouts.
+"""``/v1/stream``: one WebSocket connection, its admission, its messages, its streams, its timeouts.
+
+A connection is admitted in two steps. First the token: from the ``Authorization`` header at once,
+or else from the first message, which must be a ``start`` carrying it and must come within
+``server.handshake_timeout_seconds``; meanwhile the connection only holds a place in the small
+pending budget (:mod:`~assistant.server.admission`), never a stream slot, and a stranger learns
+nothing but a close code. Then a stream slot (``server.max_connections``).
 
 The receive loop runs on the event loop and never blocks: building a stream's
 pipeline (it loads models) happens in a thread, audio goes into the stream's
@@ -21,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.errors import AssistantError
 from assistant.events import Error, EventEmitter
+from assistant.server.auth import Check, Verdict, bearer
 from assistant.server.link import ClientLink
 from assistant.server.protocol import CloseCode, ProtocolError, StartRequest, parse_message, parse_start
 from assistant.server.stream import Stream
@@ -37,20 +44,85 @@ _ROOM_POLL_SECONDS = 0.01
 
 MESSAGE_TYPES = ("start", "stop")
 
+_UNAUTHORIZED = "unauthorized: send the server token as 'Authorization: Bearer TOKEN' or in the start message"
+
 
 async def stream_endpoint(websocket: WebSocket) -> None:
     state: ServerState = websocket.app.state.assistant
+    address = websocket.client.host if websocket.client else None
     await websocket.accept()
-    if not state.admit():
+    check = state.auth.check(address, bearer(websocket.headers))
+    start: str | None = None
+    """The start message that carried the token, when the header did not."""
+    if check.verdict is Verdict.MISSING:
+        start = await _handshake(websocket, state, address)
+        if start is None:
+            return
+    elif check.verdict is not Verdict.ACCEPTED:
+        await _refuse(websocket, state, check)
+        return
+    if not state.admission.admit():
         state.metrics.rejected.labels("busy").inc()
         await _close(websocket, CloseCode.BUSY, f"server busy: {state.config.server.max_connections} connections are open; try again later")
         return
     state.metrics.connections.inc()
     try:
-        await Connection(websocket, state).run()
+        await Connection(websocket, state).run(start)
     finally:
         state.metrics.connections.dec()
-        state.release()
+        state.admission.release()
+
+
+async def _handshake(websocket: WebSocket, state: ServerState, address: str | None) -> str | None:
+    """Wait, in the pending budget, for the first message: a start with the right token. Returns its
+    text, or None once the connection is closed (budget spent, deadline passed, no or wrong token)."""
+    server = state.config.server
+    if not state.admission.wait(address):
+        state.metrics.rejected.labels("pending_full").inc()
+        await _close(websocket, CloseCode.BUSY, "server busy: too many connections are waiting to authenticate; try again later")
+        return None
+    try:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), server.handshake_timeout_seconds)
+        except TimeoutError:
+            state.metrics.rejected.labels("handshake_timeout").inc()
+            await _close(websocket, CloseCode.TIMEOUT, f"handshake: no start message with the token within {server.handshake_timeout_seconds:g} s")
+            return None
+        except (WebSocketDisconnect, RuntimeError):  # the client vanished
+            return None
+        text = message.get("text")
+        if message["type"] == "websocket.disconnect" or text is None:
+            check = Check(Verdict.MISSING)
+        else:
+            check = state.auth.check(address, _presented_token(text))
+        if check.verdict is Verdict.ACCEPTED:
+            return text
+        if message["type"] != "websocket.disconnect":
+            await _refuse(websocket, state, check)
+        return None
+    finally:
+        state.admission.done_waiting(address)
+
+
+def _presented_token(text: str) -> Any:
+    """The ``token`` of a start message, as sent (any JSON value); None when the message is anything else."""
+    try:
+        message = parse_message(text)
+    except ProtocolError:
+        return None
+    return message.get("token") if message["type"] == "start" else None
+
+
+async def _refuse(websocket: WebSocket, state: ServerState, check: Check) -> None:
+    """Close an unauthenticated connection; it learns the close code and nothing else."""
+    if check.verdict is Verdict.THROTTLED:
+        state.metrics.rejected.labels("throttled").inc()
+        code, reason = CloseCode.TRY_LATER, f"too many wrong tokens from this address: retry in {check.retry_seconds} s"
+    else:
+        state.metrics.rejected.labels("unauthorized").inc()
+        code, reason = CloseCode.UNAUTHORIZED, _UNAUTHORIZED
+    _log.info("refusing a connection from %s: %d %s", websocket.client.host if websocket.client else "?", code, reason)
+    await _close(websocket, code, reason)
 
 
 _CLOSE_SECONDS = 1.0
@@ -68,17 +140,22 @@ class Connection:
         self.ws = websocket
         self.state = state
         self.server = state.config.server
-        self.authorized = state.auth.accepts_headers(websocket.headers)
         self.link = ClientLink(asyncio.get_running_loop(), _OUTBOX_BYTES)
         self.emitter = EventEmitter([self.link.send_event, state.metrics.observer()])
         self.stream: Stream | None = None
         self._stream_done: asyncio.Event | None = None
         self._closed = asyncio.Event()
 
-    async def run(self) -> None:
+    async def run(self, start: str | None = None) -> None:
+        """``start``: the first message, when the handshake already read it."""
         sender = asyncio.create_task(self._send_loop())
         try:
+            if start is not None:
+                await self._on_text(start)
             await self._receive_loop()
+        except Exception:  # a bug must cost this client its connection, with a close code, not go unanswered
+            _log.exception("handling a client's message failed")
+            await self.close(CloseCode.INTERNAL_ERROR, "internal error: the server failed on that message")
         finally:
             if self.stream is not None:
                 self.stream.abort()
@@ -100,15 +177,16 @@ class Connection:
                     if not self._closed.is_set():
                         await self.close(CloseCode.TIMEOUT, f"idle: nothing received for {self.server.idle_timeout_seconds:g} s")
                     return
-                message = receive.result()
+                try:
+                    message = receive.result()
+                except (WebSocketDisconnect, RuntimeError):  # the client vanished mid-receive
+                    return
                 if message["type"] == "websocket.disconnect":
                     return
                 if message.get("bytes") is not None:
                     await self._on_audio(message["bytes"])
                 elif message.get("text") is not None:
                     await self._on_text(message["text"])
-        except (WebSocketDisconnect, RuntimeError):  # the client vanished mid-receive
-            return
         finally:
             closed.cancel()
 
@@ -122,17 +200,9 @@ class Connection:
         try:
             message = parse_message(text)
         except ProtocolError as exc:
-            if not self.authorized:
-                await self._unauthorized()
-                return
             self._error(exc.code, exc.message)
             return
         kind = message["type"]
-        if not self.authorized:
-            if kind != "start" or not self.state.auth.accepts(message.get("token")):
-                await self._unauthorized()
-                return
-            self.authorized = True
         if kind == "start":
             await self._start(message)
         elif kind == "stop":
@@ -141,9 +211,6 @@ class Connection:
             self._error("unknown_type", f"unknown message type {kind[:40]!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
 
     async def _on_audio(self, data: bytes) -> None:
-        if not self.authorized:
-            await self._unauthorized()
-            return
         if self.stream is None or self.stream.stopping:
             self._error("not_started", 'audio before "start": send {"type": "start", "rate": 16000, "encoding": "pcm_s16le"} first')
             return
@@ -199,11 +266,6 @@ class Connection:
     def _error(self, code: str, message: str) -> None:
         _log.info("client error %s: %s", code, message)
         self.emitter.emit(Error(code=code, message=message))
-
-    async def _unauthorized(self) -> None:
-        self.state.metrics.rejected.labels("unauthorized").inc()
-        reason = "unauthorized: send the server token as 'Authorization: Bearer TOKEN' or in the start message"
-        await self.close(CloseCode.UNAUTHORIZED, reason)
 
     # -- sending -----------------------------------------------------------------------------------
 

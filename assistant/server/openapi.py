@@ -24,8 +24,10 @@ def _errors(*codes: int) -> dict[str, Any]:
         400: "Bad request (the message says what is wrong)",
         401: "Missing or wrong token",
         411: "No Content-Length",
-        413: "Too large",
+        413: "Too large (refused from Content-Length, or as soon as a chunked body passes the limit; the connection closes)",
         415: "Not audio / unsupported content type",
+        429: "Too many wrong tokens from this address: retry after the Retry-After seconds",
+        500: "A server bug (logged with details)",
         503: "The model behind this endpoint is not available (the message says how to install it)",
     }
     return {str(c): _json(_ERROR, reasons[c]) for c in codes}
@@ -48,9 +50,15 @@ messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop
 `speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
 connection stays open), `done`.
 
-Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TIMEOUT} idle or
-stalled client, {CloseCode.TOO_BIG} message over the size limit, {CloseCode.BUSY} too many connections,
-{CloseCode.RESTARTING} server restarting (reconnect), {CloseCode.NORMAL} normal."""
+Authentication: the token in an `Authorization: Bearer` header, or else in the first message, which must be
+a `start` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
+
+Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TRY_LATER} too many
+wrong tokens from this address (retry after the seconds in the reason), {CloseCode.TIMEOUT} idle or stalled
+client, or no start with the token in time, {CloseCode.TOO_BIG} message over the size limit,
+{CloseCode.INVALID_TEXT} a text message that is not UTF-8, {CloseCode.BUSY} too many connections
+(streaming, or waiting to authenticate), {CloseCode.INTERNAL_ERROR} server bug, {CloseCode.RESTARTING}
+server restarting (reconnect), {CloseCode.NORMAL} normal."""
 
 
 def spec(server_url: str) -> dict[str, Any]:
@@ -75,7 +83,7 @@ def spec(server_url: str) -> dict[str, Any]:
                             "audio/*": {"schema": {"type": "string", "format": "binary"}},
                         },
                     },
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Transcription"}, "The transcript"), **_errors(400, 401, 411, 413, 415, 503)},
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Transcription"}, "The transcript"), **_errors(400, 401, 411, 413, 415, 429, 500, 503)},
                 }
             },
             "/v1/understand": {
@@ -86,7 +94,7 @@ def spec(server_url: str) -> dict[str, Any]:
                         "required": True,
                         "content": {"application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 2000}}, "required": ["text"]}}},
                     },
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Understanding"}, "The intent and the reply"), **_errors(400, 401, 413, 503)},
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Understanding"}, "The intent and the reply"), **_errors(400, 401, 413, 429, 500, 503)},
                 }
             },
             "/v1/stream": {
@@ -102,7 +110,7 @@ def spec(server_url: str) -> dict[str, Any]:
                 "get": {
                     "summary": "Prometheus metrics: stage latency histograms, active streams, dropped frames, errors",
                     "security": bearer,
-                    "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}, **_errors(401)},
+                    "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 429)},
                 }
             },
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},

@@ -18,7 +18,6 @@ clients (the satellite) share it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from pydantic import ValidationError
 
 from assistant.audio.raw import PCM_FORMATS
 from assistant.config import Config
+from assistant.server.untrusted import BadJson, loads, shown
 from assistant.wake import PRETRAINED
 
 PATH = "/v1/stream"
@@ -67,6 +67,8 @@ class CloseCode:
     NORMAL = 1000
     GOING_AWAY = 1001
     UNSUPPORTED_DATA = 1003
+    INVALID_TEXT = 1007
+    """Sent by the protocol layer for a text message that is not UTF-8."""
     TOO_BIG = 1009
     """Sent by the protocol layer for a message over ``server.max_message_bytes``."""
     INTERNAL_ERROR = 1011
@@ -77,7 +79,10 @@ class CloseCode:
     UNAUTHORIZED = 4401
     """Missing or wrong token: nothing was processed."""
     TIMEOUT = 4408
-    """Idle (nothing received for ``idle_timeout_seconds``) or stalled (not reading for ``stall_timeout_seconds``)."""
+    """Idle (nothing received for ``idle_timeout_seconds``), stalled (not reading for ``stall_timeout_seconds``),
+    or no start message with the token within ``handshake_timeout_seconds``."""
+    TRY_LATER = 4429
+    """Too many wrong tokens from this address: it is shut out for the seconds the reason gives."""
 
 
 class ProtocolError(ValueError):
@@ -137,11 +142,11 @@ class StartRequest:
 
 
 def parse_message(text: str) -> dict[str, Any]:
-    """A text message as a JSON object with a string ``type``."""
+    """A text message as a JSON object with a string ``type``; anything else is a :class:`ProtocolError`."""
     try:
-        message = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError("bad_json", f"text messages must be JSON: {exc.msg} at character {exc.pos}") from None
+        message = loads(text)
+    except BadJson as exc:
+        raise ProtocolError("bad_json", f"text messages must be JSON within limits: {exc}") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError("bad_message", 'a message must be a JSON object with a "type", e.g. {"type": "start", ...}')
     return message
@@ -152,34 +157,40 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
     known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options"}
     unknown = sorted(set(message) - known)
     if unknown:
-        raise ProtocolError("bad_start", f"unknown start field(s) {unknown}; allowed: {sorted(known)}")
-    encoding = str(message.get("encoding", "pcm_s16le")).strip().lower().replace(" ", "")
+        raise ProtocolError("bad_start", f"unknown start field(s) {shown(unknown)}; allowed: {sorted(known)}")
+    encoding = message.get("encoding", "pcm_s16le")
+    if not isinstance(encoding, str):
+        raise ProtocolError("bad_start", f'encoding must be a string such as "pcm_s16le", got {shown(encoding)}')
+    encoding = encoding.strip().lower().replace(" ", "")
     if encoding not in PCM_ENCODINGS and encoding not in CONTAINER_ENCODINGS:
-        raise ProtocolError("bad_start", f"unsupported encoding {message.get('encoding')!r}; use one of {sorted(PCM_ENCODINGS)} or {sorted(set(CONTAINER_ENCODINGS))}")
+        raise ProtocolError("bad_start", f"unsupported encoding {shown(message.get('encoding'))}; use one of {sorted(PCM_ENCODINGS)} or {sorted(set(CONTAINER_ENCODINGS))}")
     rate = message.get("rate")
-    if encoding in PCM_ENCODINGS:
-        if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_RATE <= rate <= MAX_RATE:
-            raise ProtocolError("bad_start", f"unsupported sample rate {rate!r}: PCM streams need an integer rate from {MIN_RATE} to {MAX_RATE} Hz")
-    elif rate is not None and not isinstance(rate, int):
-        raise ProtocolError("bad_start", f"rate must be an integer, got {rate!r}")
+    if encoding in PCM_ENCODINGS or rate is not None:
+        if not _integer(rate) or not MIN_RATE <= rate <= MAX_RATE:
+            needs = "PCM streams need" if encoding in PCM_ENCODINGS else "rate, when given, must be"
+            raise ProtocolError("bad_start", f"unsupported sample rate {shown(rate)}: {needs} an integer from {MIN_RATE} to {MAX_RATE} Hz")
     channels = message.get("channels", 1)
-    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
-        raise ProtocolError("bad_start", f"channels must be an integer from 1 to {MAX_CHANNELS}, got {channels!r}")
+    if not _integer(channels) or not 1 <= channels <= MAX_CHANNELS:
+        raise ProtocolError("bad_start", f"channels must be an integer from 1 to {MAX_CHANNELS}, got {shown(channels)}")
     wake = message.get("wake")
     backpressure = message.get("backpressure", False)
     for name, value in (("wake", wake), ("backpressure", backpressure)):
         if value is not None and not isinstance(value, bool):
-            raise ProtocolError("bad_start", f"{name} must be true or false, got {value!r}")
-    models = message.get("wake_models") or []
-    if not isinstance(models, list) or any(m not in PRETRAINED for m in models):
-        raise ProtocolError("bad_start", f"wake_models must be a list of {list(PRETRAINED)}, got {models!r}")
-    options = message.get("options") or {}
+            raise ProtocolError("bad_start", f"{name} must be true or false, got {shown(value)}")
+    models = message.get("wake_models")
+    models = [] if models is None else models
+    if not isinstance(models, list) or not all(isinstance(m, str) and m in PRETRAINED for m in models):
+        raise ProtocolError("bad_start", f"wake_models must be a list of {list(PRETRAINED)}, got {shown(models)}")
+    options = message.get("options")
+    options = {} if options is None else options
     if not isinstance(options, dict):
-        raise ProtocolError("bad_start", f"options must be an object of config keys, got {options!r}")
+        raise ProtocolError("bad_start", f"options must be an object of config keys, got {shown(options)}")
     refused = sorted(set(options) - set(STREAM_OPTIONS))
     if refused:
-        raise ProtocolError("bad_start", f"options {refused} cannot be set per stream; allowed: {list(STREAM_OPTIONS)}")
+        raise ProtocolError("bad_start", f"options {shown(refused)} cannot be set per stream; allowed: {list(STREAM_OPTIONS)}")
     token = message.get("token")
+    if token is not None and not isinstance(token, str):
+        raise ProtocolError("bad_start", f"token must be a string, got {type(token).__name__}")
     return StartRequest(
         encoding=encoding,
         rate=rate,
@@ -187,6 +198,11 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         wake=wake,
         wake_models=tuple(models),
         backpressure=backpressure,
-        token=token if isinstance(token, str) else None,
+        token=token,
         options=dict(options),
     )
+
+
+def _integer(value: Any) -> bool:
+    """An integer, and not a bool (JSON true is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
