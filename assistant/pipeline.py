@@ -157,6 +157,8 @@ class Pipeline:
         self._turns.shutdown(wait=True, cancel_futures=True)
         if self.dispatcher is not None:
             self.dispatcher.close()
+        if self.wake is not None:
+            self.wake.close()  # its native model state, now rather than whenever the collector runs
 
     # -- listening --------------------------------------------------------------------------
 

@@ -38,14 +38,14 @@ def test_the_front_door_runs_a_benchmark_and_compares_with_the_raw_library(tmp_p
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
     rows = [[c.strip() for c in line.split("|")] for line in out.splitlines() if line.startswith("wake ")]
-    one_model = next(r for r in rows if r[1] == "idle loop CPU, 1 wake model")
+    one_model = next(r for r in rows if r[1] == "wake detector CPU, openwakeword, 1 model")
     ours, raw, ratio = float(one_model[2]), float(one_model[4].split()[0]), float(one_model[5])
-    assert one_model[3] == "% of a core" and "openWakeWord predict" in one_model[4]
+    assert one_model[3] == "% of a core" and "openWakeWord Model.predict" in one_model[4]
     assert 0 < ours < 50 and ratio == pytest.approx(ours / raw, abs=0.01)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["quick"] is True and summary["benchmarks"]["wake"]["status"] == "ok"
     assert summary["benchmarks"]["wake"]["files"] == [str(tmp_path / "wake_idle.json")]
-    assert "bench_wake.py --seconds 10 --repeats 1" in done.stderr.decode()  # the script's own output and command
+    assert "bench_wake.py --seconds 10 --repeats 1 --limit 4" in done.stderr.decode()  # the script's own output and command
 
 
 @pytest.mark.slow

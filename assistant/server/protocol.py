@@ -3,7 +3,7 @@
 Client → server:
 
 - ``{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}`` opens a stream.
-  Optional: ``channels`` (PCM, interleaved), ``wake_models`` (pretrained names),
+  Optional: ``channels`` (PCM, interleaved), ``wake_models`` (built-in names of the server's ``wake.engine``),
   ``backpressure`` (true: the server stops reading instead of dropping audio when it falls behind,
   for recordings sent faster than real time), ``token``, ``options`` (per-stream config overrides,
   e.g. ``{"vad.end_silence_ms": 500}``; only the keys in :data:`STREAM_OPTIONS`).
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from assistant.audio.raw import PCM_FORMATS
 from assistant.config import Config
-from assistant.wake import PRETRAINED
+from assistant.wake import BUILTIN
 
 PATH = "/v1/stream"
 
@@ -124,6 +124,9 @@ class StartRequest:
         if self.wake is not None:
             sections["wake"]["enabled"] = self.wake
         if self.wake_models:
+            engine = config.wake.engine
+            if not set(self.wake_models) <= set(BUILTIN[engine]):
+                raise ProtocolError("bad_start", f"this server's wake engine ({engine}) has the models {list(BUILTIN[engine])}, not {list(self.wake_models)}")
             sections["wake"]["models"] = list(self.wake_models)
             sections["wake"]["thresholds"] = {k: v for k, v in config.wake.thresholds.items() if k in self.wake_models}
         for key, value in self.options.items():
@@ -171,8 +174,9 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         if value is not None and not isinstance(value, bool):
             raise ProtocolError("bad_start", f"{name} must be true or false, got {value!r}")
     models = message.get("wake_models") or []
-    if not isinstance(models, list) or any(m not in PRETRAINED for m in models):
-        raise ProtocolError("bad_start", f"wake_models must be a list of {list(PRETRAINED)}, got {models!r}")
+    known = sorted(set().union(*BUILTIN.values()))
+    if not isinstance(models, list) or any(m not in known for m in models):
+        raise ProtocolError("bad_start", f"wake_models must be a list of {known}, got {models!r}")
     options = message.get("options") or {}
     if not isinstance(options, dict):
         raise ProtocolError("bad_start", f"options must be an object of config keys, got {options!r}")
