@@ -63,7 +63,7 @@ def test_loop_benchmark_reports_every_stage_and_the_idle_cost(tmp_path):
     assert {"wake→speech_start", "speech_end→transcript", "transcript→intent", "reply→first audio", "end of speech→first audio"} <= set(stages)
     end_to_audio = stages["end of speech→first audio"]
     assert end_to_audio["n"] == 2 and 0.7 <= end_to_audio["p50"] < 10  # at least the endpointer's 700 ms of trailing silence
-    assert result["idle"]["assistant_cpu_percent"] > 0 and result["idle"]["raw_openwakeword_cpu_percent"] > 0
+    assert result["idle"]["assistant_cpu_percent"] > 0 and result["idle"]["raw_wake_cpu_percent"] > 0
     metrics = [h["metric"] for h in result["headline"]]
     assert "idle listening CPU (hey_jarvis, real time)" in metrics and any(m.startswith("end of speech→first audio") for m in metrics)
     assert "end of speech→first audio" in done.stdout.decode()
