@@ -33,7 +33,7 @@ from assistant.wake import TriggerRule, WakeDetector, open_detector
 
 
 def make_wake(config: Config) -> WakeDetector:
-    """A stream's detector on ``wake.engine``; the engine's models are loaded once per process and shared."""
+    """A stream's detector on ``wake.engine`` (microWakeWord shares its loaded models between streams; openWakeWord cannot)."""
     w = config.wake
     return open_detector(
         w.engine,

@@ -231,3 +231,6 @@ def test_a_stream_may_only_ask_for_models_of_the_servers_engine():
     assert request.stream_config(Config.model_validate({"wake": {"engine": "openwakeword"}})).wake.models == ["hey_rhasspy"]
     with pytest.raises(ProtocolError, match=r"wake engine \(microwakeword\) has the models"):
         request.stream_config(Config.model_validate({"wake": {"engine": "microwakeword"}}))
+    server = Config.model_validate({"wake": {"models": ["alexa", "hey_jarvis"], "sliding_windows": {"alexa": 3}, "thresholds": {"alexa": 0.8}}})
+    jarvis = parse_start({"type": "start", "rate": 16000, "wake_models": ["hey_jarvis"]}).stream_config(server)
+    assert make_wake(jarvis).names == ["hey_jarvis"]  # the server's per-model settings for other models stay behind

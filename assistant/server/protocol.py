@@ -128,7 +128,8 @@ class StartRequest:
             if not set(self.wake_models) <= set(BUILTIN[engine]):
                 raise ProtocolError("bad_start", f"this server's wake engine ({engine}) has the models {list(BUILTIN[engine])}, not {list(self.wake_models)}")
             sections["wake"]["models"] = list(self.wake_models)
-            sections["wake"]["thresholds"] = {k: v for k, v in config.wake.thresholds.items() if k in self.wake_models}
+            for per_model in ("thresholds", "sliding_windows"):
+                sections["wake"][per_model] = {k: v for k, v in getattr(config.wake, per_model).items() if k in self.wake_models}
         for key, value in self.options.items():
             section, name = key.split(".", 1)
             sections[section][name] = value
