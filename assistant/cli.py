@@ -25,6 +25,7 @@ FLAG_KEYS: dict[str, str] = {
     "asr_model": "asr.model",
     "threshold": "wake.threshold",
     "wake_model": "wake.models",
+    "wake_engine": "wake.engine",
     "device": "audio.input_device",
     "output_device": "audio.output_device",
     "tts": "tts.engine",

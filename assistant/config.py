@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from platformdirs import user_config_path
@@ -34,11 +34,17 @@ class AudioConfig(_Section):
     retry_seconds: float = Field(default=3.0, gt=0, le=60)
 
 
+WakeEngine = Literal["microwakeword", "openwakeword"]
+
+
 class WakeConfig(_Section):
     enabled: bool = True
+    engine: WakeEngine = "microwakeword"
     models: list[str] = Field(default_factory=lambda: ["hey_jarvis"], min_length=1)
-    threshold: float = Field(default=0.5, gt=0, lt=1)
+    threshold: float | None = Field(default=None, gt=0, lt=1)
+    """None: the engine's own default (0.5 for openWakeWord, each microWakeWord model's probability_cutoff)."""
     thresholds: dict[str, float] = Field(default_factory=dict)
+    sliding_windows: dict[str, Annotated[int, Field(ge=1, le=100)]] = Field(default_factory=dict)
     trigger_frames: int = Field(default=1, ge=1, le=20)
     refractory_seconds: float = Field(default=2.0, ge=0, le=30)
     buffer_seconds: float = Field(default=1.5, ge=0.5, le=10)

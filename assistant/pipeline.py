@@ -160,6 +160,8 @@ class Pipeline:
         self.commands.close()
         if self.dispatcher is not None:
             self.dispatcher.close()
+        if self.wake is not None:
+            self.wake.close()  # its native model state, now rather than whenever the collector runs
 
     # -- listening --------------------------------------------------------------------------
 

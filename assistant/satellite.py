@@ -100,7 +100,10 @@ class Satellite:
         reconnect_max: float = 10.0,
         echo_tail: float = 0.3,
     ) -> None:
-        """``wake``: a detector means local wake mode; None streams everything to the hub."""
+        """``wake``: a detector means local wake mode; None streams everything to the hub.
+
+        The satellite owns the detector: its capture thread, the only one that uses it, closes it when the input ends.
+        """
         self.url = stream_url(server)
         self.source = source
         self.token = token
@@ -285,6 +288,8 @@ class Satellite:
         except Exception as exc:  # a dead microphone must end the satellite with a reason, not hang it
             _log.error("audio input failed: %s", exc)
         finally:
+            if self.wake is not None:
+                self.wake.close()
             try:
                 loop.call_soon_threadsafe(self._on_source_end)
             except RuntimeError:  # the loop already ended

@@ -4,7 +4,8 @@ The CLI, the server and the evaluator all assemble pipelines; this is the one
 place that knows which config key feeds which constructor argument. Models are
 loaded once per process into :class:`Resources` and shared by every pipeline
 (the server builds one pipeline per connection); per-stream state (wake
-buffers, VAD, recognizer, dispatcher) is built per pipeline.
+buffers, VAD, recognizer, dispatcher) is built per pipeline and released by
+``Pipeline.close``.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ from assistant.pipeline import Feedback, Pipeline
 from assistant.tts import Speaker
 from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
-from assistant.wake import WakeDetector
+from assistant.wake import TriggerRule, WakeDetector, open_detector
 
 
 def make_wake(config: Config) -> WakeDetector:
+    """A stream's detector on ``wake.engine`` (microWakeWord shares its loaded models between streams; openWakeWord cannot)."""
     w = config.wake
-    return WakeDetector(
+    return open_detector(
+        w.engine,
         w.models,
         threshold=w.threshold,
         thresholds=w.thresholds,
-        trigger_frames=w.trigger_frames,
-        refractory_seconds=w.refractory_seconds,
+        sliding_windows=w.sliding_windows,
+        rule=TriggerRule(trigger_frames=w.trigger_frames, refractory_seconds=w.refractory_seconds),
     )
 
 

@@ -39,7 +39,7 @@ Compared in the same run with the raw library on the same audio:
 
 * recognizer: faster-whisper's own ``WhisperModel.transcribe`` (same model,
   beam and hotwords) vs our recognizer on each command;
-* idle listening: raw openWakeWord ``Model.predict`` on the same idle audio
+* idle listening: the configured wake engine's raw library (``bench_wake.RAW``) on the same idle audio
   (kitchen noise and speech without the wake word), both paced in real time,
   vs our listening pipeline with every model loaded; CPU as % of one core
   (process CPU time over wall time, the TTS worker process included).
@@ -66,6 +66,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
 from bench._common import DATA, REPO, SYNTHESISED_COMMANDS, headline, load_16k, machine, median, percentile, save, table  # noqa: E402
+from bench.bench_wake import RAW, RAW_NAME  # noqa: E402
 
 CHUNK = 1280
 RATE = 16000
@@ -283,7 +284,6 @@ def paced(chunks: np.ndarray, feed) -> float:
 def idle(config, resources, seconds: float) -> dict:
     from assistant.events import EventEmitter
     from assistant.stages import make_pipeline
-    from assistant.wake import load_openwakeword, resolve_model
 
     chunks = idle_audio(seconds)
     wakes: list = []
@@ -292,9 +292,8 @@ def idle(config, resources, seconds: float) -> dict:
         ours = paced(chunks, pipeline.feed)
     finally:
         pipeline.close()
-    model = load_openwakeword([resolve_model(m)[1] for m in config.wake.models])
-    raw = paced(chunks, model.predict)
-    return {"seconds": round(len(chunks) * CHUNK / RATE, 1), "assistant_cpu_percent": round(ours, 2), "raw_openwakeword_cpu_percent": round(raw, 2), "wakes": len(wakes)}
+    raw = paced(chunks, RAW[config.wake.engine](list(config.wake.models)))
+    return {"seconds": round(len(chunks) * CHUNK / RATE, 1), "assistant_cpu_percent": round(ours, 2), "raw_wake_cpu_percent": round(raw, 2), "wake_engine": config.wake.engine, "wakes": len(wakes)}
 
 
 def base_config(overrides: list[str], one_core: bool):
@@ -441,8 +440,8 @@ def main() -> None:
             print(f"  {n}: {cut['fixed']} became {cut['adaptive']}")
     print(f"recognizer, per command: ours p50 {1000 * median(ours):.0f} ms vs faster-whisper transcribe {1000 * median(raw):.0f} ms (x{median(ours) / median(raw):.2f})")
     print(
-        f"idle listening ({idle_result['seconds']:.0f} s in real time, hey_jarvis): {idle_result['assistant_cpu_percent']:.1f}% of one core "
-        f"vs raw openWakeWord {idle_result['raw_openwakeword_cpu_percent']:.1f}% (x{idle_result['assistant_cpu_percent'] / idle_result['raw_openwakeword_cpu_percent']:.2f}); "
+        f"idle listening ({idle_result['seconds']:.0f} s in real time, hey_jarvis, {idle_result['wake_engine']}): {idle_result['assistant_cpu_percent']:.1f}% of one core "
+        f"vs raw {idle_result['wake_engine']} {idle_result['raw_wake_cpu_percent']:.1f}% (x{idle_result['assistant_cpu_percent'] / idle_result['raw_wake_cpu_percent']:.2f}); "
         f"{idle_result['wakes']} false wakes"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -457,7 +456,7 @@ def main() -> None:
     lines += [
         headline("early cuts (adaptive end vs fixed)", sum(c["early_cuts"] for c in cuts.values()), f"of {sum(c['commands'] for c in cuts.values())} commands"),
         headline("whisper per command p50 (tiny.en)", round(1000 * median(ours)), "ms", raw=round(1000 * median(raw)), raw_name="faster-whisper transcribe"),
-        headline("idle listening CPU (hey_jarvis, real time)", idle_result["assistant_cpu_percent"], "% of a core", raw=idle_result["raw_openwakeword_cpu_percent"], raw_name="openWakeWord predict"),
+        headline("idle listening CPU (hey_jarvis, real time)", idle_result["assistant_cpu_percent"], "% of a core", raw=idle_result["raw_wake_cpu_percent"], raw_name=RAW_NAME[idle_result["wake_engine"]]),
         headline("resident memory, all models loaded (+ TTS worker)", f"{rss_loaded[0]:.0f} (+{rss_loaded[1] - rss_loaded[0]:.0f})", "MiB"),
     ]
     payload = {

@@ -98,6 +98,8 @@ def test_local_wake_streams_only_the_turn(turn, tmp_path):
     assert sent < len(turn) / RATE + 1.0  # the long quiet before and after the turn stayed here
     start, end = (m["audio_t"] for _, m in running.messages if m["type"] in ("speech_start", "speech_end"))
     assert abs((end - start) - len(trim(piper("what time is it"))) / RATE) < 0.15  # the command arrived whole
+    with pytest.raises(RuntimeError, match="closed"):  # the input ended: the satellite released its wake detector
+        running.satellite.wake.process(silence(0.08))
 
 
 def test_a_refused_token_is_final(turn, tmp_path):

@@ -76,7 +76,8 @@ def test_twenty_concurrent_clients_each_get_their_own_events(server, command):
 
 def test_real_wake_recordings_fire_the_model_the_client_asked_for(server):
     clips = sorted(WAKE_DEV.glob("alexa_*.flac"))[:3]
-    audio = np.concatenate([np.concatenate([silence(1.0), read(p)]) for p in clips] + [silence(1.0)])
+    # apart by more than vad.no_speech_timeout_seconds, so no clip is taken for the command after the one before
+    audio = np.concatenate([np.concatenate([silence(4.5), read(p)]) for p in clips] + [silence(1.0)])
     events = asyncio.run(stream_audio(server.ws_url, pcm(audio), start={"wake_models": ["alexa"]}))
     assert events[0]["wake"] == ["alexa"]
     assert [e["model"] for e in events if e["type"] == "wake"] == ["alexa"] * 3

@@ -1,4 +1,6 @@
-"""Wake words on real recordings and real synthesized speech, through the real openWakeWord models."""
+"""Wake words on real recordings and real synthesized speech, through the real openWakeWord models.
+
+The microWakeWord engine and what both engines share are in test_wake_engines.py."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import pytest
 
 from assistant.audio.file import FileSource
 from assistant.errors import ModelError
-from assistant.wake import PRETRAINED, WakeDetector, pretrained_dir, scan
+from assistant.wake import TriggerRule, scan
+from assistant.wake.openwakeword_backend import PRETRAINED, OpenWakeWordDetector, pretrained_dir
 from tests.helpers import COFFEE_DEV, WAKE_DEV, cli, espeak, piper, silence
 
 ALEXA_CLIPS = sorted(WAKE_DEV.glob("alexa_*.flac"))
@@ -22,13 +25,13 @@ def _chunks(samples: np.ndarray):
 
 
 @pytest.fixture(scope="module")
-def three() -> WakeDetector:
-    return WakeDetector(["alexa", "hey_mycroft", "hey_jarvis"])
+def three() -> OpenWakeWordDetector:
+    return OpenWakeWordDetector(["alexa", "hey_mycroft", "hey_jarvis"])
 
 
 @pytest.fixture(scope="module")
-def all_models() -> WakeDetector:
-    return WakeDetector(list(PRETRAINED))
+def all_models() -> OpenWakeWordDetector:
+    return OpenWakeWordDetector(list(PRETRAINED))
 
 
 def test_real_alexa_recordings_fire_alexa_and_nothing_else(three):
@@ -76,7 +79,7 @@ def test_scores_are_deterministic_across_instances_and_resets(three):
     clip = WAKE_DEV / "alexa_120.flac"
     first = scan(three, FileSource(clip).frames()).max_score
     again = scan(three, FileSource(clip).frames()).max_score
-    fresh = scan(WakeDetector(["alexa", "hey_mycroft", "hey_jarvis"]), FileSource(clip).frames()).max_score
+    fresh = scan(OpenWakeWordDetector(["alexa", "hey_mycroft", "hey_jarvis"]), FileSource(clip).frames()).max_score
     assert first == again == fresh
     assert first["alexa"] > 0.5
 
@@ -84,7 +87,7 @@ def test_scores_are_deterministic_across_instances_and_resets(three):
 def test_custom_tflite_model_by_path(tmp_path):
     custom = tmp_path / "my_word.tflite"
     shutil.copy(pretrained_dir() / "hey_jarvis.tflite", custom)
-    detector = WakeDetector([str(custom)])
+    detector = OpenWakeWordDetector([str(custom)])
     assert detector.names == ["my_word"]
     assert [d["model"] for d in scan(detector, _chunks(espeak("hey jarvis"))).detections] == ["my_word"]
 
@@ -95,7 +98,7 @@ def test_custom_onnx_model_by_path_shares_the_tflite_features(tmp_path):
 
     onnx_path = tmp_path / "alexa_onnx.onnx"
     tflite2onnx.convert(str(pretrained_dir() / "alexa.tflite"), str(onnx_path))
-    detector = WakeDetector([str(onnx_path), "alexa"])
+    detector = OpenWakeWordDetector([str(onnx_path), "alexa"])
     for clip in ALEXA_CLIPS[:5]:
         result = scan(detector, FileSource(clip).frames())
         assert abs(result.max_score["alexa_onnx"] - result.max_score["alexa"]) < 0.01
@@ -105,32 +108,32 @@ def test_custom_onnx_model_by_path_shares_the_tflite_features(tmp_path):
 def test_trigger_frames_demand_a_sustained_score():
     """A model must stay above threshold for N consecutive frames; an absurd N never fires."""
     speech = _chunks(np.concatenate([espeak("hey jarvis"), silence(1)]))
-    assert scan(WakeDetector(["hey_jarvis"], trigger_frames=2), speech).detections
-    assert scan(WakeDetector(["hey_jarvis"], trigger_frames=20), speech).detections == []
+    assert scan(OpenWakeWordDetector(["hey_jarvis"], rule=TriggerRule(trigger_frames=2)), speech).detections
+    assert scan(OpenWakeWordDetector(["hey_jarvis"], rule=TriggerRule(trigger_frames=20)), speech).detections == []
 
 
 def test_refractory_period_makes_one_utterance_fire_once_but_not_the_next():
     said = espeak("hey jarvis")
     twice = np.concatenate([said, silence(0.5), said, silence(1)])
-    long_deaf = scan(WakeDetector(["hey_jarvis"], refractory_seconds=5), _chunks(twice)).detections
-    short_deaf = scan(WakeDetector(["hey_jarvis"], refractory_seconds=0.5), _chunks(twice)).detections
+    long_deaf = scan(OpenWakeWordDetector(["hey_jarvis"], rule=TriggerRule(refractory_seconds=5)), _chunks(twice)).detections
+    short_deaf = scan(OpenWakeWordDetector(["hey_jarvis"], rule=TriggerRule(refractory_seconds=0.5)), _chunks(twice)).detections
     assert len(long_deaf) == 1 and len(short_deaf) == 2
     assert short_deaf[1]["t"] - short_deaf[0]["t"] > 1.0
 
 
 def test_per_model_threshold():
     clip = WAKE_DEV / "alexa_160.flac"  # a weak real recording: peaks around 0.35
-    loose = scan(WakeDetector(["alexa"], thresholds={"alexa": 0.2}), FileSource(clip).frames())
-    strict = scan(WakeDetector(["alexa"]), FileSource(clip).frames())
+    loose = scan(OpenWakeWordDetector(["alexa"], thresholds={"alexa": 0.2}), FileSource(clip).frames())
+    strict = scan(OpenWakeWordDetector(["alexa"]), FileSource(clip).frames())
     assert loose.detections and not strict.detections
 
 
 def test_unknown_model_lists_the_known_ones():
     with pytest.raises(ModelError) as err:
-        WakeDetector(["hey_computer"])
+        OpenWakeWordDetector(["hey_computer"])
     assert all(name in str(err.value) for name in PRETRAINED)
     with pytest.raises(ModelError, match="not loaded"):
-        WakeDetector(["alexa"], thresholds={"hey_jarvis": 0.3})
+        OpenWakeWordDetector(["alexa"], thresholds={"hey_jarvis": 0.3})
     result = cli("wake", "--model", "hey_computer", str(WAKE_DEV / "alexa_test.wav"))
     assert result.returncode == 2 and "hey_computer" in result.stderr.decode() and "Traceback" not in result.stderr.decode()
 

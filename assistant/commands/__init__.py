@@ -8,6 +8,15 @@ stay inside ``func`` so ``assistant --help`` is instant.
 from __future__ import annotations
 
 import argparse
+from typing import get_args
+
+from assistant.config import WakeEngine
+
+WAKE_ENGINES = get_args(WakeEngine)
+
+
+def add_wake_engine_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wake-engine", choices=WAKE_ENGINES, help="wake-word engine (overrides wake.engine)")
 
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:

@@ -42,7 +42,7 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark("wake", "bench_wake.py", "idle-loop speed and CPU per wake model, vs raw openWakeWord", ("--seconds", "10", "--repeats", "1")),
+    Benchmark("wake", "bench_wake.py", "both wake engines vs their raw libraries: CPU, memory per stream, detection, false accepts", ("--seconds", "10", "--repeats", "1", "--limit", "4")),
     Benchmark("asr", "bench_asr.py", "recognizer real-time factor, speech_end→transcript, model memory, WER", ("--quick",)),
     Benchmark("intents", "bench_intents.py", "intent matching latency and memory", ("--repeats", "1")),
     Benchmark("tts", "bench_tts.py", "speech synthesis latency per engine; pyttsx3 hosting", ("--repeats", "2", "--utterances", "8")),

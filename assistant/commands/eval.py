@@ -15,7 +15,7 @@ import argparse
 import json
 from contextlib import ExitStack
 
-from assistant.commands import add_model_flags
+from assistant.commands import add_model_flags, add_wake_engine_flag
 from assistant.config import Config
 from assistant.errors import AssistantError, UsageError
 
@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         metavar="MANIFEST",
         help='JSON lines {"text": ..., "intent": NAME or null, "slots": {...}} or {"audio": PATH, "intent": ..., "slots": ..., "text"?, "wake"?}',
     )
+    add_wake_engine_flag(p)
     add_model_flags(p)
     p.add_argument("--wake", action="append", default=[], metavar="MODEL", help="audio: also listen for this wake model on clips without a wake word and count false accepts (repeatable)")
     p.add_argument("--noise", metavar="FILE", help="audio: mix this noise recording into every clip (needs --snr)")

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from assistant.commands import add_model_flags
+from assistant.commands import add_model_flags, add_wake_engine_flag
 from assistant.config import Config
 
 
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--format", dest="raw_format", default="s16le", help="sample format of raw stdin PCM: s16le, s32le, f32le, u8")
     p.add_argument("--channels", dest="raw_channels", type=int, default=1, help="channels of raw stdin PCM")
     p.add_argument("--no-wake", action="store_true", help="no wake word: every utterance VAD finds is a command")
+    add_wake_engine_flag(p)
     add_model_flags(p)
     p.add_argument("--linger", type=float, default=60.0, metavar="SECONDS", help="after a file ends, wait for timers due within this long (default 60)")
     p.add_argument("--json", action="store_true", help="print events as JSON lines")

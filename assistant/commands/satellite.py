@@ -7,6 +7,7 @@ import json
 import signal
 import threading
 
+from assistant.commands import add_wake_engine_flag
 from assistant.config import Config
 
 
@@ -15,6 +16,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--server", dest="satellite_server", metavar="URL", help="the hub, e.g. ws://hub.local:8765 (overrides satellite.server)")
     p.add_argument("--token", dest="satellite_token", metavar="TOKEN", help="the hub's token (overrides satellite.token)")
     p.add_argument("--wake", dest="satellite_wake", choices=("hub", "local"), help="where the wake word is detected (overrides satellite.wake)")
+    add_wake_engine_flag(p)
     p.add_argument("--tls-ca", dest="satellite_tls_ca", metavar="FILE", help="CA or self-signed certificate to trust for wss:// (overrides satellite.tls_ca)")
     p.add_argument("--input", metavar="FILE|mic", help="microphone (default) or an audio file streamed in real time")
     p.add_argument("--device", help="microphone index or name substring (overrides audio.input_device)")

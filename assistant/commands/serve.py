@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.commands import add_model_flags
+from assistant.commands import add_model_flags, add_wake_engine_flag
 from assistant.config import Config
 
 
@@ -17,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--tls-cert", dest="server_tls_cert", metavar="FILE", help="PEM certificate: serve https/wss (with --tls-key)")
     p.add_argument("--tls-key", dest="server_tls_key", metavar="FILE", help="PEM private key of --tls-cert")
     p.add_argument("--no-wake", action="store_true", help="streams default to no wake word (clients can still choose)")
+    add_wake_engine_flag(p)
     add_model_flags(p)
     p.set_defaults(func=run)
 

@@ -6,26 +6,40 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
+from assistant.commands import WAKE_ENGINES
 from assistant.config import Config
+
+if TYPE_CHECKING:
+    from assistant.wake import WakeDetector
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("wake", parents=[common], help="detect wake words in audio files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--model", dest="wake_model", action="append", metavar="NAME", help="wake model name or path (repeatable); default from config")
+    p.add_argument("--engine", "--wake-engine", dest="wake_engine", choices=WAKE_ENGINES, help="wake-word engine (overrides wake.engine)")
     p.add_argument("--threshold", type=float, help="score threshold (overrides wake.threshold)")
     p.add_argument("--json", action="store_true", help="one JSON line per file")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from assistant.audio.file import FileSource
-    from assistant.errors import AudioInputError
     from assistant.stages import make_wake
-    from assistant.wake import scan
 
     detector = make_wake(config)
+    try:
+        return _scan_files(args, config, detector)
+    finally:
+        detector.close()
+
+
+def _scan_files(args: argparse.Namespace, config: Config, detector: WakeDetector) -> int:
+    from assistant.audio.file import FileSource
+    from assistant.errors import AudioInputError
+    from assistant.wake import scan
+
     failed = 0
     for path in args.files:
         problems: list[str] = []

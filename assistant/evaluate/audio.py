@@ -34,7 +34,7 @@ from assistant.evaluate.report import Outcome, Report
 from assistant.events import Event, EventEmitter, EventSink
 from assistant.intents.engine import IntentMatch
 from assistant.stages import Resources, make_pipeline
-from assistant.wake import resolve_model
+from assistant.wake import model_name
 
 
 def load_audio(path: Path, emit: EventSink | None = None) -> np.ndarray:
@@ -57,7 +57,7 @@ class AudioEvaluator:
         self.config = config
         self.resources = resources
         self.noise = noise
-        self.wake_models = tuple(resolve_model(m)[0] for m in wake_models)
+        self.wake_models = tuple(model_name(config.wake.engine, m) for m in wake_models)
         self.extra_sinks = tuple(extra_sinks)
         """Also see every event (a latency tracker, a log)."""
         self._configs: dict[tuple[str, ...], Config] = {}
@@ -103,7 +103,7 @@ class AudioEvaluator:
             return Outcome(case, "", None, time.perf_counter() - began, error=str(exc))
         if self.noise is not None:
             audio = self.noise.mix(audio, case.line)
-        models = (wake := resolve_model(case.wake)[0], *(m for m in self.wake_models if m != wake)) if case.wake else ()
+        models = (wake := model_name(self.config.wake.engine, case.wake), *(m for m in self.wake_models if m != wake)) if case.wake else ()
         understand = case.scored or case.text is not None
         events = self._feed(audio, models, understand, collect_errors)
         false_wakes = 0

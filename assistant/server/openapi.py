@@ -39,7 +39,7 @@ Client → server:
 - `{{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}}` opens a stream.
   Encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved; `channels` optional), or a compressed
   container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
-  Optional: `wake_models` (pretrained names), `backpressure` (true: the server stops reading instead of
+  Optional: `wake_models` (built-in model names of the server's `wake.engine`), `backpressure` (true: the server stops reading instead of
   dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
 - binary messages: audio, any length up to server.max_message_bytes.
 - `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.

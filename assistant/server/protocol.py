@@ -3,7 +3,7 @@
 Client → server:
 
 - ``{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}`` opens a stream.
-  Optional: ``channels`` (PCM, interleaved), ``wake_models`` (pretrained names),
+  Optional: ``channels`` (PCM, interleaved), ``wake_models`` (built-in names of the server's ``wake.engine``),
   ``backpressure`` (true: the server stops reading instead of dropping audio when it falls behind,
   for recordings sent faster than real time), ``token``, ``options`` (per-stream config overrides,
   e.g. ``{"vad.end_silence_ms": 500}``; only the keys in :data:`STREAM_OPTIONS`).
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from assistant.audio.raw import PCM_FORMATS
 from assistant.config import Config
 from assistant.server.untrusted import BadJson, loads, shown
-from assistant.wake import PRETRAINED
+from assistant.wake import BUILTIN
 
 PATH = "/v1/stream"
 
@@ -129,8 +129,12 @@ class StartRequest:
         if self.wake is not None:
             sections["wake"]["enabled"] = self.wake
         if self.wake_models:
+            engine = config.wake.engine
+            if not set(self.wake_models) <= set(BUILTIN[engine]):
+                raise ProtocolError("bad_start", f"this server's wake engine ({engine}) has the models {list(BUILTIN[engine])}, not {list(self.wake_models)}")
             sections["wake"]["models"] = list(self.wake_models)
-            sections["wake"]["thresholds"] = {k: v for k, v in config.wake.thresholds.items() if k in self.wake_models}
+            for per_model in ("thresholds", "sliding_windows"):
+                sections["wake"][per_model] = {k: v for k, v in getattr(config.wake, per_model).items() if k in self.wake_models}
         for key, value in self.options.items():
             section, name = key.split(".", 1)
             sections[section][name] = value
@@ -179,8 +183,9 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
             raise ProtocolError("bad_start", f"{name} must be true or false, got {shown(value)}")
     models = message.get("wake_models")
     models = [] if models is None else models
-    if not isinstance(models, list) or not all(isinstance(m, str) and m in PRETRAINED for m in models):
-        raise ProtocolError("bad_start", f"wake_models must be a list of {list(PRETRAINED)}, got {shown(models)}")
+    known = sorted(set().union(*BUILTIN.values()))
+    if not isinstance(models, list) or not all(isinstance(m, str) and m in known for m in models):
+        raise ProtocolError("bad_start", f"wake_models must be a list of {known}, got {shown(models)}")
     options = message.get("options")
     options = {} if options is None else options
     if not isinstance(options, dict):

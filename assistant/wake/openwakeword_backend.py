@@ -1,4 +1,4 @@
-"""Wake-word detection on openWakeWord 0.6.0.
+"""The openWakeWord engine (openWakeWord 0.6.0).
 
 openWakeWord ships no models and its tflite path imports ``tflite_runtime``,
 which is built against numpy 1. We load the pretrained ``.tflite`` files that
@@ -10,26 +10,31 @@ All wake models share one feature extractor (melspectrogram + embedding), the
 expensive part, so three wake words cost little more than one. openWakeWord
 seeds its feature buffer with random noise; we make that noise seeded so the
 same audio always gives the same scores.
+
+openWakeWord keeps a stream's buffers inside the same ``Model`` object as its
+interpreters, so each detector loads its own interpreters (about 30 MB and
+three open ``.tflite`` files); :meth:`OpenWakeWordDetector.close` releases them
+at once. microWakeWord (``wake.engine: microwakeword``) shares its models.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.audio.convert import SAMPLE_RATE
 from assistant.errors import ModelError
+from assistant.wake.base import Detection, Trigger, TriggerRule, check_names
 
 _log = logging.getLogger(__name__)
 
 PRETRAINED = ("alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy", "okay_nabu")
+DEFAULT_THRESHOLD = 0.5
+"""openWakeWord's own default: its models are trained so that 0.5 separates the word from the rest."""
 _FEATURE_SEED = 1234
 
 
@@ -51,7 +56,9 @@ def resolve_model(spec: str) -> tuple[str, Path]:
         if not path.is_file():
             raise ModelError(f"wake model file {path} does not exist")
         return path.stem, path
-    raise ModelError(f"unknown wake model {spec!r}: use one of {', '.join(PRETRAINED)} or a path to a .tflite/.onnx model")
+    if path.suffix.lower() == ".json":
+        raise ModelError(f"{spec} looks like a microWakeWord model (its JSON); openWakeWord models are .tflite/.onnx files: set wake.engine: microwakeword to use it")
+    raise ModelError(f"unknown openWakeWord model {spec!r}: use one of {', '.join(PRETRAINED)} or a path to a .tflite/.onnx model")
 
 
 def _use_litert() -> None:
@@ -124,113 +131,50 @@ def _add_onnx_head(model, path: Path) -> None:
     model.class_mapping[name] = {"0": name}
 
 
-@dataclass(frozen=True)
-class Detection:
-    model: str
-    score: float
-    onset_samples_ago: int
-    """How far before the end of the firing chunk the score first crossed the threshold.
-
-    That crossing is roughly where the wake word ended, so the caller replays its
-    ring buffer from there and the start of the command is not lost.
-    """
-
-
-class WakeDetector:
-    """Scores 80 ms chunks with every wake model and decides when one fires.
-
-    A model fires when its score stays at or above its threshold for
-    ``trigger_frames`` consecutive frames; after firing it is deaf for
-    ``refractory_seconds`` so one utterance fires once.
-    """
+class OpenWakeWordDetector:
+    """One stream's openWakeWord models: ``Model.predict`` scores each 80 ms chunk, :class:`Trigger` decides."""
 
     def __init__(
         self,
         models: list[str],
         *,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         thresholds: dict[str, float] | None = None,
-        trigger_frames: int = 1,
-        refractory_seconds: float = 2.0,
+        rule: TriggerRule = TriggerRule(),
     ) -> None:
+        """``threshold`` None = :data:`DEFAULT_THRESHOLD`; ``thresholds`` per model override it."""
         resolved = [resolve_model(m) for m in models]
-        names = [name for name, _ in resolved]
-        if len(set(names)) != len(names):
-            raise ModelError(f"wake models must have distinct names, got {names}")
-        unknown = set(thresholds or {}) - set(names)
-        if unknown:
-            raise ModelError(f"thresholds given for wake models that are not loaded: {sorted(unknown)}; loaded: {names}")
-        self.names = names
-        self.thresholds = {n: (thresholds or {}).get(n, threshold) for n in names}
-        self.trigger_frames = trigger_frames
-        self.refractory_samples = int(refractory_seconds * SAMPLE_RATE)
+        self.names = [name for name, _ in resolved]
+        check_names(self.names, {"wake.thresholds": thresholds or {}})
+        default = DEFAULT_THRESHOLD if threshold is None else threshold
+        self.thresholds = {n: (thresholds or {}).get(n, default) for n in self.names}
+        self._trigger = Trigger(self.thresholds, rule)
         self._model = load_openwakeword([path for _, path in resolved])
-        self._fed = 0  # samples ever scored; only refractory timing uses it
-        self._above = dict.fromkeys(names, 0)
-        self._onset = dict.fromkeys(names, 0)
-        self._deaf_until = dict.fromkeys(names, 0)
-        self.scores: dict[str, float] = dict.fromkeys(names, 0.0)
-        _log.info("wake models loaded: %s", ", ".join(f"{n}>={self.thresholds[n]:g}" for n in names))
+        self.scores: dict[str, float] = dict.fromkeys(self.names, 0.0)
+        _log.info("openWakeWord models loaded: %s", ", ".join(f"{n}>{self.thresholds[n]:g}" for n in self.names))
 
     def process(self, chunk: np.ndarray) -> Detection | None:
-        """Score one chunk (80 ms, int16); return the strongest model that fires on it, if any."""
-        raw = self._model.predict(chunk)
-        self._fed += len(chunk)
-        fired: list[Detection] = []
-        for name in self.names:
-            score = float(raw[name])
-            self.scores[name] = score
-            if score < self.thresholds[name]:
-                self._above[name] = 0
-                continue
-            if self._above[name] == 0:
-                self._onset[name] = self._fed - len(chunk)
-            self._above[name] += 1
-            if self._above[name] >= self.trigger_frames and self._fed >= self._deaf_until[name]:
-                self._deaf_until[name] = self._fed + self.refractory_samples
-                fired.append(Detection(name, score, self._fed - self._onset[name]))
-        return max(fired, key=lambda d: d.score, default=None)
+        raw = self._live().predict(chunk)
+        self.scores = {name: float(raw[name]) for name in self.names}
+        return self._trigger.step(self.scores, len(chunk))
 
     def reset(self) -> None:
-        """Forget all audio (between files, or after our own speech); deterministic like a fresh model."""
         with _seeded_numpy():
-            self._model.reset()
-        self._above = dict.fromkeys(self.names, 0)
-        self._deaf_until = dict.fromkeys(self.names, 0)
+            self._live().reset()
+        self._trigger.reset()
         self.scores = dict.fromkeys(self.names, 0.0)
 
+    def close(self) -> None:
+        """Free the interpreters now: openWakeWord's feature extractor refers to itself through its
+        predict closures, so without breaking that cycle they would wait for the garbage collector."""
+        if self._model is None:
+            return
+        features = self._model.preprocessor
+        features.melspec_model_predict = features.embedding_model_predict = None
+        features.melspec_model = features.embedding_model = None
+        self._model = None
 
-@dataclass
-class ScanResult:
-    detections: list[dict] = field(default_factory=list)
-    """``{"model", "t", "score"}`` per firing, ``t`` in seconds from the start of the clip."""
-    max_score: dict[str, float] = field(default_factory=dict)
-
-
-def scan(detector: WakeDetector, chunks: Iterable[np.ndarray], pad_seconds: float = 1.0) -> ScanResult:
-    """Score a whole clip from a fresh state, padded with silence on both sides.
-
-    openWakeWord's own clip scoring pads the same way: a model needs context
-    before the word and fires a little after it, so a wake word at the very
-    start or end of a short clip is still seen whole.
-    """
-    from assistant.audio.source import CHUNK_SAMPLES
-
-    pad = np.zeros((int(pad_seconds * SAMPLE_RATE) // CHUNK_SAMPLES, CHUNK_SAMPLES), np.int16)
-    detector.reset()
-    result = ScanResult(max_score=dict.fromkeys(detector.names, 0.0))
-    position = -pad.size
-
-    def score(chunk: np.ndarray) -> None:
-        nonlocal position
-        hit = detector.process(chunk)
-        position += len(chunk)
-        for name, value in detector.scores.items():
-            result.max_score[name] = max(result.max_score[name], value)
-        if hit is not None:
-            result.detections.append({"model": hit.model, "t": round(max(position, 0) / SAMPLE_RATE, 3), "score": round(hit.score, 4)})
-
-    for chunk in itertools.chain(pad, chunks, pad):
-        score(chunk)
-    result.max_score = {k: round(v, 4) for k, v in result.max_score.items()}
-    return result
+    def _live(self):
+        if self._model is None:
+            raise RuntimeError("this wake detector was closed; build a new one for a new stream")
+        return self._model
