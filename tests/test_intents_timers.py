@@ -7,7 +7,7 @@ import time
 import pytest
 
 from assistant.config import Config
-from assistant.intents import Dispatcher, IntentEngine
+from assistant.intents import Dispatcher, IntentEngine, Session
 from tests.intents_helpers import Announcements, FakeClock
 
 
@@ -29,17 +29,17 @@ def clock():
 @pytest.fixture
 def fake_time(engine, announced, clock):
     """A dispatcher on a fake clock: these timers run for minutes and hours."""
-    d = Dispatcher(engine, Config(), announced, clock)
-    yield d
+    d = Dispatcher(engine, Config(), clock)
+    yield d.session("kitchen", announced)
     d.close()
 
 
-def advance(dispatcher: Dispatcher, clock: FakeClock, seconds: float) -> None:
+def advance(session: Session, clock: FakeClock, seconds: float) -> None:
     clock.now += seconds
-    dispatcher.scheduler.poke()
+    session.dispatcher.scheduler.poke()
 
 
-def say(d: Dispatcher, text: str) -> str:
+def say(d: Session, text: str) -> str:
     turn = d.respond(text)
     assert turn.error is None, turn.error
     return turn.reply
@@ -47,7 +47,8 @@ def say(d: Dispatcher, text: str) -> str:
 
 def test_several_named_timers_run_at_once_and_each_announces_itself(engine, announced):
     """Real time, short timers."""
-    d = Dispatcher(engine, Config(), announced)
+    dispatcher = Dispatcher(engine, Config())
+    d = dispatcher.session("kitchen", announced)
     start = time.monotonic()
     assert say(d, "Set a tea timer for 2 seconds.") == "Tea timer set for 2 seconds."
     assert say(d, "set a timer for one second called egg") == "Egg timer set for 1 second."
@@ -57,7 +58,8 @@ def test_several_named_timers_run_at_once_and_each_announces_itself(engine, anno
     assert announced.wait_for(2) == ["Your egg timer is done.", "Your tea timer is done."]
     assert 1.95 <= time.monotonic() - start < 2.6
     assert say(d, "do I have any timers") == "You have no timers running."
-    d.close()
+    assert announced.alarms == [True, True]  # a finished timer rings until "stop"
+    dispatcher.close()
 
 
 def test_pause_resume_add_take_off_and_status(fake_time, clock, announced):
