@@ -219,13 +219,14 @@ class Satellite:
             while not self._outgoing.empty():  # audio from before the outage is stale
                 self._outgoing.get_nowait()
             self._ringing, self._wanted = False, None
-            if self.device is not None:
-                await ws.send(self._hello_message())
-            if self.wake is None:
-                self._turn = _Turn.STREAMING
-                await ws.send(self._start_message())
-            else:
-                self._turn = _Turn.IDLE
+            self._turn = _Turn.STREAMING if self.wake is None else _Turn.IDLE
+            try:
+                if self.device is not None:
+                    await ws.send(self._hello_message())
+                if self.wake is None:
+                    await ws.send(self._start_message())
+            except websockets.exceptions.ConnectionClosed:
+                pass  # refused at once (a wrong token): the close code below says why
             sender = asyncio.create_task(self._send(ws))
             closer = asyncio.create_task(self._close_when_finished(ws))
             try:

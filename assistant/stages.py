@@ -27,7 +27,7 @@ from assistant.errors import ModelError
 from assistant.events import EventEmitter
 from assistant.intents import IntentEngine
 from assistant.pipeline import Feedback, Pipeline
-from assistant.stop import StopListener, stop_endpointer, stop_engine
+from assistant.stop import StopListener, stop_endpointer, stop_vocabulary
 from assistant.tts import Speaker
 from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
@@ -136,7 +136,7 @@ def make_pipeline(
         if resources.asr is not None:
             recognizer = resources.asr.recognizer(resources.intents.vocabulary())
             turn_taking = make_turn_taking(config, resources.intents)
-            stop = StopListener(stop_endpointer(config.vad.aggressiveness, config.vad.frame_ms), resources.asr.recognizer(stop_engine().vocabulary()))
+            stop = StopListener(stop_endpointer(config.vad.aggressiveness, config.vad.frame_ms), resources.asr.recognizer(stop_vocabulary()))
         conversation = conversation or resources.local_device(config)
         speaker = resources.speaker
     f = config.feedback

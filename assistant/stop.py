@@ -11,6 +11,7 @@ voice coming back into the microphone) costs no decoding.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -22,6 +23,7 @@ from assistant.intents.loader import LoadedPlugin
 from assistant.intents.plugin import Plugin
 from assistant.intents.templates import compile_plugin
 from assistant.vad import Endpointer
+from assistant.vocabulary import Vocabulary
 
 MAX_STOP_SECONDS = 1.5
 """Speech longer than this is not a "stop"; it is not recognised."""
@@ -40,6 +42,12 @@ def _stop(req):
 def stop_engine() -> IntentEngine:
     """What "stop" sounds like: a tiny intent engine, its vocabulary the recognizer's whole grammar in that state."""
     return IntentEngine([LoadedPlugin(STOP, __name__, {}, compile_plugin(STOP, {}))], fuzzy_threshold=1.0)
+
+
+def stop_vocabulary() -> Vocabulary:
+    """The recognizer's whole vocabulary while "stop" works. A stop is short: whisper's quick look (its short
+    window) is the answer, never the 30-second window it falls back to when a command is not understood."""
+    return dataclasses.replace(stop_engine().vocabulary(), understood=lambda text, alternatives: True)
 
 
 def is_stop(text: str, alternatives: tuple[str, ...] | list[str] = ()) -> bool:
