@@ -108,9 +108,12 @@ def test_an_incomplete_command_asks_and_the_answer_is_typed(server):
 def test_an_announcement_for_a_device_that_is_away_is_said_when_it_reconnects(server):
     held = httpx.post(f"{server.url}/v1/announce", json={"device": "garage", "text": "The car is charged."}, headers=AUTH)
     assert held.status_code == 202 and held.json() == {"device": "garage", "delivered": False, "held_seconds": 30.0}
+    for text in ("The bins go out tonight.", "The door is locked."):
+        assert httpx.post(f"{server.url}/v1/announce", json={"device": "garage", "text": text}, headers=AUTH).status_code == 202
     garage = DeviceClient(server, "garage", "garage")
     try:
-        assert wait_until(lambda: "The car is charged." in garage.texts(), timeout=10), garage.events
+        assert wait_until(lambda: len(garage.texts()) == 3, timeout=10), garage.events
+        assert garage.texts() == ["The car is charged.", "The bins go out tonight.", "The door is locked."]  # in the order they were made
         said = httpx.post(f"{server.url}/v1/announce", json={"device": "garage", "text": "Door open."}, headers=AUTH)
         assert said.status_code == 200 and said.json()["delivered"] is True
         assert wait_until(lambda: "Door open." in garage.texts(), timeout=10)

@@ -40,11 +40,15 @@ class Delivery:
         self._pause = pause_seconds
         self._clock = clock
         self._stopped = threading.Event()
+        self._first: Future[bool] | None = None
         self.outlet: Outlet | None = None
         """The outlet it is speaking through now."""
         self._thread = threading.Thread(target=self._run, name=f"{'alarm' if alarm else 'announce'}-{conversation.id}", daemon=True)
 
     def start(self) -> None:
+        """Hand the first ring to the device's outlet now, in the caller's thread (so announcements made one
+        after another are said in that order), then follow it up on the delivery's own thread."""
+        self._first = self._say(self.conversation.outlet(), first=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -55,24 +59,27 @@ class Delivery:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+    def _say(self, outlet: Outlet | None, *, first: bool) -> Future[bool] | None:
+        """One ring on ``outlet``; None when the device has none."""
+        if outlet is None:
+            return None
+        if self.alarm and outlet is not self.outlet:
+            outlet.alarm(True, self.text)
+        self.outlet = outlet
+        # where nobody can say "stop" (a file run) an alarm is said once, as an announcement
+        return outlet.say(self.text, chime=self.alarm and outlet.live, listen=self.listen and first)
 
     def _run(self) -> None:
         deadline = self._clock() + self._ring_seconds
         rings = handovers = 0
+        ring = self._first
         try:
             while not self._stopped.is_set():
-                outlet = self.conversation.outlet()
-                if outlet is None:
+                if ring is None:
                     if rings == 0:
                         self.conversation.hold(self.text, alarm=self.alarm, listen=self.listen)
                     return
-                if self.alarm and outlet is not self.outlet:
-                    outlet.alarm(True, self.text)
-                self.outlet = outlet
-                # where nobody can say "stop" (a file run) an alarm is said once, as an announcement
-                played = self._wait(outlet.say(self.text, chime=self.alarm and outlet.live, listen=self.listen and rings == 0))
+                played = self._wait(ring)
                 if played is None:
                     return
                 if not played:
@@ -80,15 +87,18 @@ class Delivery:
                     if handovers > MAX_HANDOVERS:
                         _log.warning("announcement for %s given up: %d outlets went away before playing it: %r", self.conversation.id, handovers, self.text)
                         return
+                    ring = self._say(self.conversation.outlet(), first=rings == 0)
                     continue
                 rings += 1
-                if not self.alarm or not outlet.live:
+                assert self.outlet is not None
+                if not self.alarm or not self.outlet.live:
                     return
                 if self._clock() >= deadline:
                     _log.info("alarm on %s rang for %g s without a stop: %r", self.conversation.id, self._ring_seconds, self.text)
                     return
                 if self._stopped.wait(self._pause):
                     return
+                ring = self._say(self.conversation.outlet(), first=False)
         except Exception:  # an outlet failing must not leave the alarm marked as ringing
             _log.exception("announcing on %s failed: %r", self.conversation.id, self.text)
         finally:

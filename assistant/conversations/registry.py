@@ -80,6 +80,13 @@ class Conversations:
         with self._lock:
             return len(self._devices)
 
+    def forget(self, device: str) -> None:
+        """Drop a device's conversation now, timers and all (an evaluation starts every clip afresh)."""
+        with self._lock:
+            conversation = self._devices.pop(device, None)
+        if conversation is not None:
+            conversation.close()
+
     def forget_idle(self) -> None:
         """Drop the conversations nothing keeps any more (see :meth:`Conversation.idle`)."""
         with self._lock:
