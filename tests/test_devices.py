@@ -195,3 +195,58 @@ def test_a_hung_handler_does_not_delay_another_plugins_timer(tmp_path):
         assert announced.wait_for(2, timeout=10) == ["Your 2 second timer is done.", "Reminder!"]  # once the hang ended
     finally:
         dispatcher.close()
+
+
+def test_the_registry_is_bounded_and_forgets_idle_devices():
+    """A fake clock stands in for an hour of waiting; everything else is real."""
+    from assistant.config import Config
+    from assistant.conversations import Conversations, TooManyDevices
+    from tests.intents_helpers import FakeClock
+
+    clock = FakeClock()
+    cfg = Config.model_validate({"assistant": {"max_devices": 3, "device_idle_seconds": 60}})
+    conversations = Conversations(IntentEngine.from_config(cfg), cfg, clock)
+    try:
+        for name in ("a", "b"):
+            conversations.device(name).respond("what time is it")
+        timers = conversations.device("c")
+        timers.respond("set a timer for 10 minutes")
+        with pytest.raises(TooManyDevices, match="assistant.max_devices"):
+            conversations.device("d")
+        clock.now += 61
+        assert conversations.device("d").id == "d"  # a and b were idle long enough; c has a timer running
+        assert conversations.get("a") is None and conversations.get("c") is timers and len(conversations) == 2
+        assert conversations.device("c").respond("timer status").reply.startswith("Your 10 minute timer")
+    finally:
+        conversations.close()
+
+
+def test_hostile_device_messages_get_an_error_and_the_connection_lives_on(server):
+    import websockets
+
+    async def talk() -> list[dict]:
+        events: list[dict] = []
+        async with websockets.connect(server.ws_url, additional_headers=AUTH) as ws:
+            for message in (
+                {"type": "hello"},
+                {"type": "hello", "device": "../../etc"},
+                {"type": "hello", "device": "den", "skills": ["x" * 80]},
+                {"type": "hello", "device": "den", "mood": "happy"},
+                {"type": "hello", "device": "den"},
+                {"type": "hello", "device": "study"},
+                {"type": "command_done", "id": 7, "reply": "Paused."},
+                {"type": "command_done", "id": "7"},
+                {"type": "start", "rate": 16000, "device": "den", "area": "a" * 60},
+            ):
+                await ws.send(json.dumps(message))
+            await ws.send(json.dumps({"type": "start", "rate": 16000, "device": "den"}))
+            async for text in ws:
+                events.append(json.loads(text))
+                if events[-1]["type"] == "ready":
+                    return events
+        return events
+
+    events = asyncio.run(talk())
+    codes = [e["code"] for e in events if e["type"] == "error"]
+    assert codes == ["bad_hello", "bad_hello", "bad_hello", "bad_hello", "already_device", "unknown_command", "bad_command_done", "bad_start"]
+    assert events[-1]["type"] == "ready" and events[-1]["device"] == "den"

@@ -115,3 +115,27 @@ def test_close_stops_pending_actions(engine, config, announced):
     dispatcher.close()
     time.sleep(1.3)
     assert announced.texts == []
+
+
+def test_a_question_expecting_a_list_the_plugin_does_not_have_is_the_plugins_error(tmp_path, config):
+    from tests.test_intents_plugins import write_plugins
+
+    folder = write_plugins(tmp_path / "asks", {"asks.py": ASKS_WRONG})
+    dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config)
+    try:
+        turn = dispatcher.session("kitchen", Announcements()).respond("ask me something")
+        assert turn.error[0] == "handler_error" and "no slot list of that name" in turn.error[1] and not turn.follow_up
+    finally:
+        dispatcher.close()
+
+
+ASKS_WRONG = '''
+from assistant.intents import Plugin
+
+plugin = Plugin(lists={"colour": ["red", "green"]})
+
+
+@plugin.intent("AskSomething", "ask me something")
+def ask(req):
+    return req.ask("Which colour?", lambda answer: answer.slots["colour"], expect="color")
+'''

@@ -106,3 +106,29 @@ def test_timers_by_name_length_and_all(fake_time):
     assert say(d, "how long is left on the 1 hour 30 minute timer") == "Your 1 hour 30 minute timer has 1 hour and 30 minutes left."
     assert say(d, "cancel all timers") == "Cancelled all 2 timers."
     assert say(d, "how much time is left") == "You have no timers running."
+
+
+def test_a_timer_without_a_length_asks_for_one_and_never_invents_it(fake_time):
+    d = fake_time
+    asked = d.respond("set a timer")
+    assert (asked.reply, asked.follow_up, asked.intent.complete) == ("For how long?", True, False)
+    answered = d.respond("make it two and a half minutes")
+    assert answered.intent.name == "HassStartTimer" and answered.intent.slots == {"minutes": 2, "seconds": 30}
+    assert answered.reply == "Timer set for 2 minutes and 30 seconds."
+    assert say(d, "start a pizza timer") == "For how long?"
+    assert say(d, "pizza") == "Sorry, I didn't catch that."  # not a length: the question is dropped, nothing is set
+    assert d.respond("set a timer for pizza").intent is None  # the fuzzy matcher fills in no "a minute" either
+    assert say(d, "how much time is left") == "Your 2 minute 30 second timer has 2 minutes and 30 seconds left."
+
+
+def test_which_timer_takes_a_name_a_length_or_a_place_in_the_list(fake_time):
+    d = fake_time
+    for text in ("set a pizza timer for 10 minutes", "set a tea timer for 3 minutes", "set a timer for 5 minutes"):
+        say(d, text)
+    assert say(d, "pause the timer") == "Which one: the pizza timer, the tea timer or the 5 minute timer?"
+    assert say(d, "the last one") == "Paused the 5 minute timer with 5 minutes left."
+    say(d, "cancel the timer")
+    assert say(d, "tea") == "Cancelled the tea timer."
+    say(d, "cancel the timer")
+    assert say(d, "purple") == "Sorry, I didn't catch that."
+    assert say(d, "how much time is left").startswith("You have 2 timers.")

@@ -5,8 +5,8 @@
 - :class:`Outlet` / :class:`Remote`: what a pipeline or a connection offers a device while it lives.
 """
 
-from assistant.conversations.conversation import Conversation
+from assistant.conversations.conversation import Conversation, TooManyAnnouncements
 from assistant.conversations.device import BadDevice, Outlet, Remote, area_name, device_id
 from assistant.conversations.registry import Conversations, TooManyDevices
 
-__all__ = ["BadDevice", "Conversation", "Conversations", "Outlet", "Remote", "TooManyDevices", "area_name", "device_id"]
+__all__ = ["BadDevice", "Conversation", "Conversations", "Outlet", "Remote", "TooManyAnnouncements", "TooManyDevices", "area_name", "device_id"]

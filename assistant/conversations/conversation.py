@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.conversations.delivery import Delivery
+from assistant.errors import AssistantError
 from assistant.intents.dispatcher import Turn
 from assistant.stop import is_stop, stop_engine
 
@@ -27,7 +28,13 @@ _log = logging.getLogger(__name__)
 
 MAX_HELD = 20
 """Announcements held for a device that is away; older ones are logged as missed."""
+MAX_DELIVERIES = 32
+"""Announcements and alarms on their way to one device at once; more are refused (:class:`TooManyAnnouncements`)."""
 STOPPED = "Okay, stopped."
+
+
+class TooManyAnnouncements(AssistantError):
+    """A device has :data:`MAX_DELIVERIES` announcements on their way already."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,11 @@ class Conversation:
         for item in held:
             if item.expires < now:
                 self._missed(item)
-            else:
+                continue
+            try:
                 self.announce(item.text, alarm=item.alarm, listen=item.listen)
+            except TooManyAnnouncements:
+                self._missed(item)
 
     def detach(self, outlet: Outlet) -> None:
         with self._lock:
@@ -113,10 +123,13 @@ class Conversation:
 
     def announce(self, text: str, *, alarm: bool = False, listen: bool = False) -> bool:
         """Say ``text`` on this device (``alarm``: ring until "stop"; ``listen``: then hear one command without
-        the wake word). Returns whether it is connected now; if not, the text is held for its return."""
+        the wake word). Returns whether it is connected now; if not, the text is held for its return.
+        :class:`TooManyAnnouncements` when :data:`MAX_DELIVERIES` are on their way already."""
         settings = self.owner.settings
         delivery = Delivery(self, text, alarm=alarm, listen=listen, ring_seconds=settings.alarm_seconds, pause_seconds=settings.alarm_pause_seconds, clock=self.owner.clock)
         with self._lock:
+            if len(self._deliveries) >= MAX_DELIVERIES:
+                raise TooManyAnnouncements(f"device {self.id} has {len(self._deliveries)} announcements on their way; try again once they were said")
             self._deliveries.add(delivery)
             connected = bool(self._outlets)
         delivery.start()
@@ -190,7 +203,10 @@ class Conversation:
 
     def _scheduled(self, text: str, alarm: bool) -> None:
         """What a plugin's scheduled action said (a timer is done): ring it here."""
-        self.announce(text, alarm=alarm)
+        try:
+            self.announce(text, alarm=alarm)
+        except TooManyAnnouncements as exc:
+            _log.warning("%s: missed %r", exc, text)
 
     def _expire(self, item: Held) -> None:
         with self._lock:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from assistant import __version__
-from assistant.conversations import BadDevice, Conversation, TooManyDevices
+from assistant.conversations import BadDevice, Conversation, TooManyAnnouncements, TooManyDevices
 from assistant.errors import AssistantError, AudioInputError, ModelError
 from assistant.events import Error, Intent, NoIntent, Reply
 from assistant.server.auth import Verdict, bearer
@@ -265,7 +265,10 @@ async def announce(request: Request) -> Response:
         conversation = await _device(_state(request), body)
     except BadRequest as exc:
         return exc.response
-    connected = conversation.announce(text)
+    try:
+        connected = conversation.announce(text)
+    except TooManyAnnouncements as exc:
+        return error(429, "too_many_announcements", str(exc), {"Retry-After": "5"})
     hold = _state(request).config.assistant.announcement_hold_seconds
     return JSONResponse({"device": conversation.id, "delivered": connected, "held_seconds": None if connected else hold}, status_code=200 if connected else 202)
 
@@ -282,7 +285,10 @@ async def converse(request: Request) -> Response:
         return exc.response
     if not conversation.connected:
         return error(409, "not_connected", f"device {conversation.id!r} is not connected: a question needs someone there to answer it")
-    conversation.announce(text, listen=True)
+    try:
+        conversation.announce(text, listen=True)
+    except TooManyAnnouncements as exc:
+        return error(429, "too_many_announcements", str(exc), {"Retry-After": "5"})
     return JSONResponse({"device": conversation.id, "delivered": True})
 
 
