@@ -113,6 +113,8 @@ class Pipeline:
         self.live = not synchronous and output is not None
         """An alarm keeps ringing here until "stop" (a file run, or text without a voice, has it once)."""
         self._announcements: queue.SimpleQueue[_Announcement] = queue.SimpleQueue()
+        self._outlet_lock = threading.Lock()
+        self._closed = False
         self._stop_listening = False
         self._ring = RingBuffer(int(buffer_seconds * SAMPLE_RATE))
         self._pos = 0
@@ -178,7 +180,11 @@ class Pipeline:
     def say(self, text: str, *, chime: bool = False, listen: bool = False) -> Future[bool]:
         """Speak ``text`` (an announcement) at the next moment the pipeline is listening; any thread."""
         item = _Announcement(text, chime, listen)
-        self._announcements.put(item)
+        with self._outlet_lock:
+            if self._closed:
+                item.played.set_result(False)  # the device's next outlet says it
+            else:
+                self._announcements.put(item)
         return item.played
 
     def hush(self) -> None:
@@ -194,8 +200,10 @@ class Pipeline:
         if self.output is not None:
             self.output.stop()
         self._turns.shutdown(wait=True, cancel_futures=True)
-        while not self._announcements.empty():  # never said here: the device's next outlet says it
-            self._announcements.get().played.set_result(False)
+        with self._outlet_lock:
+            self._closed = True
+            while not self._announcements.empty():  # never said here: the device's next outlet says it
+                self._announcements.get().played.set_result(False)
         self.commands.close()
 
     # -- listening --------------------------------------------------------------------------

@@ -104,8 +104,6 @@ class Stream:
         self.queue = ChunkQueue(max(1, math.ceil(server.queue_seconds / CHUNK_SECONDS)))
         self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe)
         self.drops = DropReporter(self.queue, emitter, metrics)
-        self.pipeline = build_pipeline(self.config, emitter, resources, output, conversation, synchronous=request.backpressure)
-        self.device = conversation.id
         self._asr_unavailable = resources.asr_unavailable
         self.input: StreamInput
         if request.pcm_format is not None:
@@ -113,6 +111,9 @@ class Stream:
         else:
             capacity = max(server.max_message_bytes, int(server.queue_seconds * request.bytes_per_second()))
             self.input = ContainerInput(request, self.queue, self.drops, emitter.emit, capacity)
+        self.device = conversation.id
+        # last: from here the pipeline is the device's outlet, until the stream's thread closes it
+        self.pipeline = build_pipeline(self.config, emitter, resources, output, conversation, synchronous=request.backpressure)
         self._on_finished = on_finished
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True)
 
