@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -250,3 +251,24 @@ def test_hostile_device_messages_get_an_error_and_the_connection_lives_on(server
     codes = [e["code"] for e in events if e["type"] == "error"]
     assert codes == ["bad_hello", "bad_hello", "bad_hello", "bad_hello", "already_device", "unknown_command", "bad_command_done", "bad_start"]
     assert events[-1]["type"] == "ready" and events[-1]["device"] == "den"
+
+
+def test_an_announcement_not_collected_in_time_is_logged_as_missed(caplog):
+    """A fake clock stands in for the ten minutes of holding."""
+    from assistant.config import Config
+    from assistant.conversations import Conversations
+    from tests.intents_helpers import FakeClock
+
+    caplog.set_level(logging.INFO, logger="assistant.conversations")
+    clock = FakeClock()
+    cfg = Config.model_validate({"assistant": {"announcement_hold_seconds": 600}})
+    conversations = Conversations(IntentEngine.from_config(cfg), cfg, clock)
+    try:
+        assert conversations.device("away").announce("The oven is hot.") is False
+        assert wait_until(lambda: "holding 'The oven is hot.'" in caplog.text, timeout=5)
+        clock.now += 601
+        conversations.dispatcher.scheduler.poke()
+        assert wait_until(lambda: "device away did not reconnect in time: missed announcement 'The oven is hot.'" in caplog.text, timeout=5)
+        assert conversations.get("away").idle(clock.now + 3600)  # nothing held any more: it may be forgotten
+    finally:
+        conversations.close()
