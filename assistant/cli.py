@@ -38,6 +38,8 @@ FLAG_KEYS: dict[str, str] = {
     "satellite_token": "satellite.token",
     "satellite_wake": "satellite.wake",
     "satellite_tls_ca": "satellite.tls_ca",
+    "satellite_device": "satellite.device",
+    "satellite_area": "satellite.area",
 }
 """argparse destination → config key it overrides (when the flag is given)."""
 

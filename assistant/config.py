@@ -14,11 +14,20 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from platformdirs import user_config_path
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from assistant.errors import ConfigError
 
 DEFAULT_CONFIG_ENV = "ASSISTANT_CONFIG"
+
+DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+"""What a device id may be (config, the WebSocket ``hello``/``start``, HTTP bodies): short, no spaces."""
+
+AREA = r"^[A-Za-z][A-Za-z0-9' -]{0,47}$"
+"""What an area name may be: a few words, as it is said ("living room", "kid's room")."""
+
+AreaName = Annotated[str, StringConstraints(pattern=AREA)]
+SkillName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,39}$")]
 
 
 class _Section(BaseModel):
@@ -131,6 +140,28 @@ class SatelliteConfig(_Section):
     playback: bool = True
     reconnect_min_seconds: float = Field(default=0.5, gt=0, le=60)
     reconnect_max_seconds: float = Field(default=10.0, gt=0, le=600)
+    device: str | None = Field(default=None, pattern=DEVICE_ID)
+    area: str | None = Field(default=None, pattern=AREA)
+    skills: list[SkillName] = Field(default_factory=list, max_length=16)
+
+
+class AssistantConfig(_Section):
+    """This machine as a device, the areas commands can name, and how devices' announcements and alarms behave."""
+
+    device: str = Field(default="local", pattern=DEVICE_ID)
+    area: str | None = Field(default=None, pattern=AREA)
+    areas: list[AreaName] = Field(
+        default_factory=lambda: [
+            "kitchen", "living room", "dining room", "bedroom", "bathroom", "office",
+            "hallway", "garage", "basement", "kids room", "guest room", "garden",
+        ],  # fmt: skip
+        max_length=200,
+    )
+    announcement_hold_seconds: float = Field(default=600.0, ge=0, le=7 * 86400)
+    alarm_seconds: float = Field(default=60.0, gt=0, le=3600)
+    alarm_pause_seconds: float = Field(default=2.0, ge=0, le=60)
+    max_devices: int = Field(default=1000, ge=1, le=100_000)
+    device_idle_seconds: float = Field(default=3600.0, gt=0)
 
 
 class LoggingConfig(_Section):
@@ -138,6 +169,7 @@ class LoggingConfig(_Section):
 
 
 class Config(_Section):
+    assistant: AssistantConfig = Field(default_factory=AssistantConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     wake: WakeConfig = Field(default_factory=WakeConfig)
     vad: VadConfig = Field(default_factory=VadConfig)

@@ -184,6 +184,42 @@ class SpeakEnd(Event):
 
 
 @dataclass(kw_only=True)
+class AlarmState(Event):
+    """An alarm (a finished timer) started or stopped ringing on this device: while it rings, "stop" works
+    without the wake word (a satellite that listens for its own wake word streams to the hub meanwhile)."""
+
+    type: ClassVar[str] = "alarm"
+    ringing: bool
+    text: str = ""
+
+
+@dataclass(kw_only=True)
+class Stopped(Event):
+    """ "Stop" was heard without the wake word: ``what`` was cut (``alarm`` or ``reply``)."""
+
+    type: ClassVar[str] = "stopped"
+    what: str
+
+
+@dataclass(kw_only=True)
+class Listen(Event):
+    """The server asked this device a question (``/v1/converse``): send one command, no wake word needed."""
+
+    type: ClassVar[str] = "listen"
+
+
+@dataclass(kw_only=True)
+class Command(Event):
+    """A command for a plugin this device carries out itself (its ``skills``); answer with ``command_done``."""
+
+    type: ClassVar[str] = "command"
+    id: int
+    intent: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+
+@dataclass(kw_only=True)
 class Error(Event):
     """Something failed; ``code`` is stable and greppable, ``message`` tells the user what to do."""
 
@@ -214,6 +250,8 @@ class StreamReady(Event):
     """Wake models the stream listens for; empty when every utterance is a command."""
     queue_seconds: float = 0.0
     """Audio the server buffers for this stream before it drops frames (or, with backpressure, stops reading)."""
+    device: str = ""
+    """The device this stream is heard as (its timers, questions and announcements)."""
 
 
 @dataclass(kw_only=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.audio.convert import SAMPLE_RATE, float_to_int16
 
-Chime = Literal["wake", "error"]
+Chime = Literal["wake", "error", "alarm"]
 
 LEVEL = 0.3
 """Peak amplitude (about -10 dBFS): audible over a room without startling anyone."""
@@ -55,6 +55,14 @@ def error_chime() -> np.ndarray:
     return _finish(_note(392.0, 261.6, 0.3))
 
 
+@functools.cache
+def alarm_chime() -> np.ndarray:
+    """C6 E6 G6 C7 twice, bright and quick, 0.8 s: "your timer is done" (rung before each repeat of the announcement)."""
+    run = [_note(hz, hz, 0.09) for hz in (1046.5, 1318.5, 1568.0, 2093.0)]
+    pause = np.zeros(round(0.08 * SAMPLE_RATE))
+    return _finish(*run, pause, *run)
+
+
 def chime(kind: Chime) -> np.ndarray:
     """The chime for ``kind`` as 16 kHz mono int16 (shared, read-only)."""
-    return {"wake": wake_chime, "error": error_chime}[kind]()
+    return {"wake": wake_chime, "error": error_chime, "alarm": alarm_chime}[kind]()

@@ -17,6 +17,12 @@ Our own voice must not trigger us: while a reply plays, and ``echo_tail``
 after it, audio only goes to the wake detector for barge-in (and not at all if
 the reply itself contains the wake word), and the wake model is reset before
 listening again because its buffers hold our reply.
+
+The pipeline hears one device (:class:`~assistant.conversations.Conversation`):
+what it hears is that device's turn, and while it lives it is where the
+device's announcements and alarms are spoken (an ``Outlet``: :meth:`say`,
+:meth:`hush`, :meth:`alarm`). While an alarm rings or a reply is spoken, a
+:class:`~assistant.stop.StopListener` hears "stop" without the wake word.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,14 +43,17 @@ from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.playback import AudioOutput
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import Error, EventEmitter, Intent, NoIntent, State, Wake
-from assistant.feedback import chime
-from assistant.intents.dispatcher import Dispatcher
+from assistant.events import AlarmState, Error, EventEmitter, Intent, NoIntent, State, Stopped, Wake
+from assistant.feedback import Chime, chime
 from assistant.reply import speak
+from assistant.stop import StopListener
 from assistant.turn_taking import TurnTaking
 from assistant.tts import Speaker
 from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
+
+if TYPE_CHECKING:
+    from assistant.conversations import Conversation
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +66,14 @@ class Phase(enum.Enum):
     LISTENING = "listening"
     CAPTURING = "capturing"
     RESPONDING = "responding"
+
+
+@dataclass
+class _Announcement:
+    text: str
+    chime: bool
+    listen: bool
+    played: Future[bool] = field(default_factory=Future)
 
 
 @dataclass(frozen=True)
@@ -73,10 +91,10 @@ class Pipeline:
         endpointer: Endpointer,
         wake: WakeDetector | None,
         recognizer: Recognizer | None = None,
-        dispatcher: Dispatcher | None = None,
+        conversation: Conversation | None = None,
+        stop: StopListener | None = None,
         speaker: Speaker | None = None,
         output: AudioOutput | None = None,
-        announcements: queue.SimpleQueue[str] | None = None,
         feedback: Feedback = Feedback(),
         buffer_seconds: float = 1.5,
         synchronous: bool = False,
@@ -86,12 +104,18 @@ class Pipeline:
         self.endpointer = endpointer
         self.wake = wake
         self.commands = CommandRecognizer(endpointer, recognizer, emitter, turn_taking=turn_taking, synchronous=synchronous)
-        self.dispatcher = dispatcher
+        self.conversation = conversation
+        self.stop = stop
         self.speaker = speaker
         self.output = output
         self.feedback = feedback
         self.synchronous = synchronous
-        self._announcements = announcements if announcements is not None else queue.SimpleQueue()
+        self.live = not synchronous and output is not None
+        """An alarm keeps ringing here until "stop" (a file run, or text without a voice, has it once)."""
+        self._announcements: queue.SimpleQueue[_Announcement] = queue.SimpleQueue()
+        self._outlet_lock = threading.Lock()
+        self._closed = False
+        self._stop_listening = False
         self._ring = RingBuffer(int(buffer_seconds * SAMPLE_RATE))
         self._pos = 0
         self._quiet_until = 0
@@ -101,6 +125,8 @@ class Pipeline:
         self._barge_in_allowed = False
         self._follow_up = False
         self.phase = Phase.LISTENING
+        if conversation is not None:
+            conversation.attach(self)
 
     @property
     def position(self) -> int:
@@ -137,29 +163,48 @@ class Pipeline:
 
     def linger(self, limit: float) -> None:
         """After the input ended, stay for announcements due within ``limit`` seconds (a file that set a timer)."""
-        if self.dispatcher is None:
+        if self.conversation is None:
             return
         while True:
-            due = [job.remaining() for job in self.dispatcher.scheduler.pending()]
-            if not due or min(due) > limit:
+            due = self.conversation.next_due()
+            if (due is None or due > limit) and not self.conversation.delivering and self._announcements.empty():
                 return
             try:
-                text = self._announcements.get(timeout=min(due) + 1.0)
+                item = self._announcements.get(timeout=min(due if due is not None else 0.0, limit) + 1.0)
             except queue.Empty:
                 continue
-            self._turns.submit(self._speak, text).result()
+            self._turns.submit(self._announce, item).result()
 
-    def announce(self, text: str) -> None:
-        """Speak ``text`` at the next moment the pipeline is listening (a finished timer); any thread."""
-        self._announcements.put(text)
+    # -- the device's outlet (see assistant.conversations.Outlet) ----------------------------------
+
+    def say(self, text: str, *, chime: bool = False, listen: bool = False) -> Future[bool]:
+        """Speak ``text`` (an announcement) at the next moment the pipeline is listening; any thread."""
+        item = _Announcement(text, chime, listen)
+        with self._outlet_lock:
+            if self._closed:
+                item.played.set_result(False)  # the device's next outlet says it
+            else:
+                self._announcements.put(item)
+        return item.played
+
+    def hush(self) -> None:
+        if self.output is not None:
+            self.output.stop()
+
+    def alarm(self, ringing: bool, text: str) -> None:
+        self.emitter.emit(AlarmState(ringing=ringing, text=text))
 
     def close(self) -> None:
+        if self.conversation is not None:
+            self.conversation.detach(self)
         if self.output is not None:
             self.output.stop()
         self._turns.shutdown(wait=True, cancel_futures=True)
+        with self._outlet_lock:
+            self._closed = True
+            while not self._announcements.empty():  # never said here: the device's next outlet says it
+                self._announcements.get().played.set_result(False)
         self.commands.close()
-        if self.dispatcher is not None:
-            self.dispatcher.close()
         if self.wake is not None:
             self.wake.close()  # its native model state, now rather than whenever the collector runs
 
@@ -167,8 +212,15 @@ class Pipeline:
 
     def _listen_step(self, start: int, chunk: np.ndarray) -> None:
         if not self._announcements.empty():
-            self._start_turn(self._speak, self._announcements.get())
+            self._start_turn(self._announce, self._announcements.get())
             return
+        ringing = self.conversation is not None and self.conversation.ringing
+        if self._stop_heard(chunk, ringing):
+            self.conversation.stop()
+            self.emitter.emit(Stopped(what="alarm"))
+            return
+        if ringing and self.wake is None:
+            return  # no wake word to wait for: while the alarm rings only "stop" is heard
         if self.wake is None or self._follow_up:
             self._follow_up = False
             self._begin_capture(start, chunk)
@@ -195,11 +247,11 @@ class Pipeline:
     def _command_ended(self) -> None:
         heard = self.commands.last
         if heard is None:  # nobody spoke after the wake word (or a follow-up question)
-            if self.dispatcher is not None:
-                self.dispatcher.cancel_follow_up()
+            if self.conversation is not None:
+                self.conversation.cancel_follow_up()
             self._chime("error")
             self._listen_again()
-        elif self.dispatcher is None or self.commands.recognizer is None:
+        elif self.conversation is None or self.commands.recognizer is None:
             self._listen_again()  # bounding commands only (no recognizer): nothing to understand
         elif heard.text:
             self._start_turn(self._respond, heard)
@@ -218,6 +270,12 @@ class Pipeline:
     def _respond_step(self, chunk: np.ndarray) -> None:
         if self._turn is not None and self._turn.done():
             self._turn_done()
+            return
+        ringing = self.conversation is not None and self.conversation.ringing
+        if self._stop_heard(chunk, ringing or self._speaking.is_set()):
+            what = "alarm" if self.conversation.stop() else "reply"
+            self.hush()  # the rest of the reply is left unsaid; the turn then ends as after a barge-in
+            self.emitter.emit(Stopped(what=what))
             return
         if self._speaking.is_set() and self._barge_in_allowed:
             detection = self.wake.process(chunk)
@@ -244,12 +302,12 @@ class Pipeline:
     def _respond(self, heard: Transcription) -> bool:
         """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
         self.emitter.emit(State(state="understanding"))
-        turn = self.dispatcher.respond(heard.text, [a.text for a in heard.alternatives])
+        turn = self.conversation.respond(heard.text, [a.text for a in heard.alternatives])
         if turn.intent is not None:
             m = turn.intent
             self.emitter.emit(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
         else:
-            best = self.dispatcher.engine.best(heard.text)
+            best = self.conversation.owner.engine.best(heard.text)
             self.emitter.emit(NoIntent(text=heard.text, confidence=round(best.confidence, 4) if best else 0.0))
         if turn.error is not None:
             self.emitter.emit(Error(code=turn.error[0], message=turn.error[1]))
@@ -273,6 +331,29 @@ class Pipeline:
             self._chime("error")
         return False
 
+    def _announce(self, item: _Announcement) -> bool:
+        """Say an announcement (after the alarm chime, played whole); returns whether to listen for an answer."""
+        try:
+            if item.chime and self.output is not None:
+                ring = self.output.play(chime("alarm"))
+                ring.wait(timeout=ring.duration + 5.0)
+            self._speak(item.text)
+        finally:
+            item.played.set_result(True)
+        return item.listen
+
+    def _stop_heard(self, chunk: np.ndarray, active: bool) -> bool:
+        """While ``active`` (an alarm rings, a reply plays): whether this chunk completed a "stop"."""
+        if self.stop is None:
+            return False
+        if not active:
+            if self._stop_listening:
+                self.stop.reset()
+                self._stop_listening = False
+            return False
+        self._stop_listening = True
+        return self.stop.feed(chunk)
+
     def _playing(self, on: bool) -> None:
         if on:
             self._speaking.set()
@@ -280,7 +361,7 @@ class Pipeline:
         else:
             self._speaking.clear()
 
-    def _chime(self, kind: str) -> None:
+    def _chime(self, kind: Chime) -> None:
         if self.feedback.chimes and self.output is not None:
             self.output.play(chime(kind))
 

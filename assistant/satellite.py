@@ -14,6 +14,14 @@ hub's reply audio on its own speaker. Two wake modes:
   command starts after it exactly as for any stream. Nothing else leaves the
   room.
 
+The satellite is a device of the hub (``hello``: its id, area and skills), so
+the timers set here ring here, also between turns. While an alarm rings the
+hub says so (``alarm``) and a local-wake satellite streams until it stops, so
+"stop" needs no wake word; a question from the hub (``listen``) gets one turn
+without the wake word. Commands of the plugins in ``skills`` ("pause the music
+in the living room", said anywhere) come as ``command`` and are carried out
+here (:mod:`assistant.local_skills`).
+
 When the hub goes away (restart, network) the satellite reconnects with
 exponential backoff and carries on; audio captured meanwhile is dropped, never
 queued up. A refused token is final: retrying cannot fix it.
@@ -45,6 +53,7 @@ from assistant.server.protocol import PATH, CloseCode
 
 if TYPE_CHECKING:
     from assistant.audio.playback import AudioOutput, Playback
+    from assistant.local_skills import LocalSkills
     from assistant.wake import WakeDetector
 
 _log = logging.getLogger(__name__)
@@ -79,6 +88,17 @@ class _Turn(enum.Enum):
     """Sent ``stop``; waiting for the hub's ``done``."""
 
 
+class _Why(enum.Enum):
+    """Local mode: what opened the turn being streamed."""
+
+    WAKE = "wake"
+    """The wake word, heard here (the hub confirms it)."""
+    QUESTION = "question"
+    """The hub asked something (``listen``): one command, no wake word."""
+    ALARM = "alarm"
+    """An alarm rings: stream until it stops, so the hub hears "stop"."""
+
+
 def stream_url(server: str) -> str:
     """``ws://host:port`` → ``ws://host:port/v1/stream`` (a full URL is kept as given)."""
     base = server.rstrip("/")
@@ -99,8 +119,12 @@ class Satellite:
         reconnect_min: float = 0.5,
         reconnect_max: float = 10.0,
         echo_tail: float = 0.3,
+        device: str | None = None,
+        area: str | None = None,
+        skills: LocalSkills | None = None,
     ) -> None:
         """``wake``: a detector means local wake mode; None streams everything to the hub.
+        ``device``/``area``: who this is on the hub (None: a device of this connection only).
 
         The satellite owns the detector: its capture thread, the only one that uses it, closes it when the input ends.
         """
@@ -114,6 +138,9 @@ class Satellite:
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
         self.echo_tail = echo_tail
+        self.device = device
+        self.area = area
+        self.skills = skills
         self.connections = 0
         """Successful connections so far (1 + reconnections)."""
         self.dropped_frames = 0
@@ -121,6 +148,10 @@ class Satellite:
         self._outgoing: asyncio.Queue[bytes | str] | None = None
         self._ws = None
         self._turn = _Turn.STREAMING if wake is None else _Turn.IDLE
+        self._why = _Why.WAKE
+        self._wanted: _Why | None = None
+        """Local mode: a turn the hub asked for, opened once the satellite is idle and not playing."""
+        self._ringing = False
         self._turn_began = 0.0
         self._confirmed = False
         self._recent: collections.deque[bytes] = collections.deque(maxlen=max(1, round(LOOKBACK_SECONDS / CHUNK_SECONDS)))
@@ -190,11 +221,15 @@ class Satellite:
             assert self._outgoing is not None
             while not self._outgoing.empty():  # audio from before the outage is stale
                 self._outgoing.get_nowait()
-            if self.wake is None:
-                self._turn = _Turn.STREAMING
-                await ws.send(self._start_message())
-            else:
-                self._turn = _Turn.IDLE
+            self._ringing, self._wanted = False, None
+            self._turn = _Turn.STREAMING if self.wake is None else _Turn.IDLE
+            try:
+                if self.device is not None:
+                    await ws.send(self._hello_message())
+                if self.wake is None:
+                    await ws.send(self._start_message())
+            except websockets.exceptions.ConnectionClosed:
+                pass  # refused at once (a wrong token): the close code below says why
             sender = asyncio.create_task(self._send(ws))
             closer = asyncio.create_task(self._close_when_finished(ws))
             try:
@@ -217,8 +252,12 @@ class Satellite:
         await ws.close()
 
     @staticmethod
-    def _start_message() -> str:
-        return json.dumps({"type": "start", "rate": SAMPLE_RATE, "encoding": "pcm_s16le", "wake": True})
+    def _start_message(wake: bool = True) -> str:
+        return json.dumps({"type": "start", "rate": SAMPLE_RATE, "encoding": "pcm_s16le", "wake": wake})
+
+    def _hello_message(self) -> str:
+        skills = sorted(self.skills.names) if self.skills is not None else []
+        return json.dumps({"type": "hello", "device": self.device, "area": self.area, "skills": skills})
 
     async def _send(self, ws) -> None:
         assert self._outgoing is not None
@@ -251,10 +290,16 @@ class Satellite:
             self.output.stop()
         elif kind == "wake":
             self._confirmed = True
-        elif kind in ("speech_end", "no_speech") and self.wake is not None and self._turn is _Turn.STREAMING:
+        elif kind in ("speech_end", "no_speech") and self.wake is not None and self._turn is _Turn.STREAMING and self._why is not _Why.ALARM:
             self._end_turn()
         elif kind == "done":
             self._on_done()
+        elif kind == "alarm":
+            self._on_alarm(bool(event.get("ringing")))
+        elif kind == "listen" and self.wake is not None:
+            self._wanted = _Why.QUESTION
+        elif kind == "command":
+            self._carry_out(event)
 
     def _reply_audio(self, data: bytes) -> None:
         if self._reply is None:
@@ -275,6 +320,39 @@ class Satellite:
             self._finished.set()
         elif self.wake is not None:
             self._turn = _Turn.IDLE
+            if self._ringing:  # it started ringing during the turn
+                self._wanted = _Why.ALARM
+
+    def _on_alarm(self, ringing: bool) -> None:
+        self._ringing = ringing
+        if self.wake is None:
+            return  # everything streams already: the hub hears "stop"
+        if ringing and self._turn is _Turn.IDLE:
+            self._wanted = _Why.ALARM
+        elif not ringing:
+            if self._wanted is _Why.ALARM:
+                self._wanted = None
+            if self._turn is _Turn.STREAMING and self._why is _Why.ALARM:
+                self._end_turn()
+
+    def _carry_out(self, event: dict[str, Any]) -> None:
+        """A command of one of this satellite's skills: run it off the loop, answer with ``command_done``."""
+        ident = event.get("id")
+        if self.skills is None:
+            self._enqueue(json.dumps({"type": "command_done", "id": ident, "reply": "Sorry, I can't do that here."}))
+            return
+        assert self._loop is not None
+        loop, skills = self._loop, self.skills
+
+        def work() -> None:
+            turn = skills.carry_out(str(event.get("intent")), event.get("slots") or {}, str(event.get("text", "")))
+            answer = json.dumps({"type": "command_done", "id": ident, "reply": turn.reply, "data": turn.data}, default=str)
+            try:
+                loop.call_soon_threadsafe(self._enqueue, answer)
+            except RuntimeError:  # the satellite stopped meanwhile
+                pass
+
+        threading.Thread(target=work, name="skill", daemon=True).start()
 
     # -- from the capture thread -------------------------------------------------------------------
 
@@ -310,27 +388,34 @@ class Satellite:
         data = chunk.astype("<i2", copy=False).tobytes()
         if self._turn is _Turn.IDLE:
             self._recent.append(data)
-            if fired and self._ws is not None:
-                self._begin_turn()
+            if self._ws is None:
+                return
+            if fired:
+                self._begin_turn(_Why.WAKE)
+            elif self._wanted is _Why.ALARM or (self._wanted is _Why.QUESTION and time.monotonic() >= self._muted_until):
+                self._begin_turn(self._wanted)  # a question is answered once it was heard; an alarm is stopped while it rings
             return
         if self._turn is not _Turn.STREAMING:
             return
         self._enqueue(data)
-        if self.wake is not None:
+        if self.wake is not None and self._why is not _Why.ALARM:
             age = time.monotonic() - self._turn_began
             if (not self._confirmed and age > CONFIRM_SECONDS) or age > MAX_TURN_SECONDS:
                 _log.info("the hub did not confirm the wake word" if not self._confirmed else "the turn went on too long")
                 self._end_turn()
 
-    def _begin_turn(self) -> None:
-        """Local wake word: open a stream with the audio that led up to it."""
-        _log.info("wake word: streaming the turn to the hub")
-        self._turn, self._turn_began, self._confirmed = _Turn.STREAMING, time.monotonic(), False
-        if self.output is not None:
+    def _begin_turn(self, why: _Why) -> None:
+        """Local mode: open a stream; after the wake word, with the audio that led up to it."""
+        _log.info("%s: streaming to the hub", {"wake": "wake word", "question": "the hub asked a question", "alarm": "an alarm rings"}[why.value])
+        self._turn, self._why, self._wanted = _Turn.STREAMING, why, None
+        self._turn_began, self._confirmed = time.monotonic(), why is not _Why.WAKE
+        if why is _Why.WAKE and self.output is not None:
             self.output.stop()  # the user talks over a reply: stop it
-        self._enqueue(self._start_message())
-        while self._recent:
-            self._enqueue(self._recent.popleft())
+        self._enqueue(self._start_message(wake=why is _Why.WAKE))
+        if why is _Why.WAKE:
+            while self._recent:
+                self._enqueue(self._recent.popleft())
+        self._recent.clear()
 
     def _end_turn(self) -> None:
         self._turn = _Turn.FINISHING

@@ -3,14 +3,14 @@
 The CLI, the server and the evaluator all assemble pipelines; this is the one
 place that knows which config key feeds which constructor argument. Models are
 loaded once per process into :class:`Resources` and shared by every pipeline
-(the server builds one pipeline per connection); per-stream state (wake
-buffers, VAD, recognizer, dispatcher) is built per pipeline and released by
-``Pipeline.close``.
+(the server builds one pipeline per connection), and so are the conversations
+(plugin state, timers, questions: they belong to devices, not pipelines);
+per-stream state (wake buffers, VAD, recognizers) is built per pipeline and
+released by ``Pipeline.close``.
 """
 
 from __future__ import annotations
 
-import queue
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,10 +23,12 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.raw import RawSource
 from assistant.audio.source import AudioSource
 from assistant.config import Config
+from assistant.conversations import Conversation, Conversations
 from assistant.errors import ModelError
 from assistant.events import EventEmitter
-from assistant.intents import Dispatcher, IntentEngine
+from assistant.intents import IntentEngine
 from assistant.pipeline import Feedback, Pipeline
+from assistant.stop import StopListener, stop_endpointer, stop_vocabulary
 from assistant.tts import Speaker
 from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
@@ -75,11 +77,12 @@ def make_endpointer(config: Config) -> Endpointer:
 
 @dataclass
 class Resources:
-    """The loaded models: recognizer engine, intents, speaker."""
+    """The loaded models (recognizer engine, intents, speaker) and the process's conversations."""
 
     asr: AsrEngine | None
     intents: IntentEngine
     speaker: Speaker | None
+    conversations: Conversations
     asr_unavailable: str | None = None
     """Why there is no recognizer although one was configured (``require_asr=False`` only)."""
 
@@ -106,9 +109,14 @@ class Resources:
             from assistant.tts import load_speaker
 
             speaker = load_speaker(config)
-        return cls(asr, intents, speaker, unavailable)
+        return cls(asr, intents, speaker, Conversations(intents, config), unavailable)
+
+    def local_device(self, config: Config) -> Conversation:
+        """This machine's own device (``assistant.device`` in ``assistant.area``): its plugins act here."""
+        return self.conversations.device(config.assistant.device, area=config.assistant.area, local=True)
 
     def close(self) -> None:
+        self.conversations.close()
         if self.speaker is not None:
             self.speaker.close()
 
@@ -120,15 +128,19 @@ def make_pipeline(
     *,
     output: AudioOutput | None = None,
     synchronous: bool = False,
+    conversation: Conversation | None = None,
 ) -> Pipeline:
-    """A pipeline for one stream. Without ``resources`` it bounds commands only (wake word + VAD)."""
-    recognizer = dispatcher = speaker = turn_taking = None
-    announcements: queue.SimpleQueue[str] = queue.SimpleQueue()
+    """A pipeline for one stream. Without ``resources`` it bounds commands only (wake word + VAD).
+
+    ``conversation``: the device it hears (default: this machine's own, see :meth:`Resources.local_device`).
+    """
+    recognizer = speaker = turn_taking = stop = None
     if resources is not None:
         if resources.asr is not None:
             recognizer = resources.asr.recognizer(resources.intents.vocabulary())
             turn_taking = make_turn_taking(config, resources.intents)
-        dispatcher = Dispatcher(resources.intents, config, announce=announcements.put)
+            stop = StopListener(stop_endpointer(config.vad.aggressiveness, config.vad.frame_ms), resources.asr.recognizer(stop_vocabulary()))
+        conversation = conversation or resources.local_device(config)
         speaker = resources.speaker
     f = config.feedback
     return Pipeline(
@@ -136,10 +148,10 @@ def make_pipeline(
         endpointer=make_endpointer(config),
         wake=make_wake(config) if config.wake.enabled else None,
         recognizer=recognizer,
-        dispatcher=dispatcher,
+        conversation=conversation,
+        stop=stop,
         speaker=speaker,
         output=output,
-        announcements=announcements,
         feedback=Feedback(chimes=f.chimes, barge_in=f.barge_in, echo_tail_seconds=f.echo_tail_seconds),
         buffer_seconds=config.wake.buffer_seconds,
         synchronous=synchronous,

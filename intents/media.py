@@ -1,16 +1,31 @@
-"""Media playback on the desktop through MPRIS (``playerctl``): next, previous, pause, resume."""
+"""Media playback on the desktop through MPRIS (``playerctl``): next, previous, pause, resume.
+
+Any command may name an area, as Home Assistant's sentences do ("pause the
+music in the living room", "next track in the kitchen"): it is carried out by
+a device in that area (see :mod:`assistant.conversations`).
+"""
 
 import shutil
 import subprocess
 
-from assistant.intents import Plugin, Reply
+from assistant.intents import Area, Plugin, Reply
 
 plugin = Plugin(
     description="control music and video playback",
     config={"player": None},  # a playerctl player name (e.g. spotify, vlc); null = whichever plays
+    lists={"area": Area()},
     rules={
+        "the": "(the|my|our)",
         "track": "(song|track|item|video|episode|one)",
-        "media": "(music|song|track|video|movie|show|podcast|media|playback|player)",
+        "media": "(music|song|track|video|movie|[tv] show[s]|podcast|media [player[s]]|playback|player)",
+        "in_area": "[(in|on|at|of|across|around|throughout)] [<the>] {area}",
+        "pause": "(pause [[<the>] <media>]|stop [playing] [[<the>] <media>]|hold [<the>] <media>)",
+        "unpause": "((resume|unpause|continue) [[<the>] <media>]|(play|start) [<the>] <media> [again]|keep playing)",
+        "next": "(next [<track>] [please]|skip [(this|the)] [<track>]|(skip|go|jump) to [the] next [<track>]|play [the] next <track>)",
+        "previous": (
+            "(previous [<track>]|go back [to the (previous|last) [<track>]]|(play|replay) [the] (previous|last) [<track>] [again]"
+            "|replay [again]|last <track>)"
+        ),
     },
 )
 
@@ -19,10 +34,7 @@ NO_PLAYER = "No media player is running."
 
 @plugin.intent(
     "HassMediaNext",
-    "next [<track>] [please]",
-    "skip [(this|the)] [<track>]",
-    "(skip|go|jump) to [the] next [<track>]",
-    "play [the] next <track>",
+    "[<in_area>] <next> [<in_area>]",
     examples=("next song", "skip this track"),
 )
 def next_track(req):
@@ -31,10 +43,7 @@ def next_track(req):
 
 @plugin.intent(
     "HassMediaPrevious",
-    "previous [<track>]",
-    "go back [to the (previous|last) [<track>]]",
-    "(play|replay) [the] (previous|last) <track> [again]",
-    "last <track>",
+    "[<in_area>] <previous> [<in_area>]",
     examples=("previous track", "go back to the last song"),
 )
 def previous_track(req):
@@ -43,9 +52,8 @@ def previous_track(req):
 
 @plugin.intent(
     "HassMediaPause",
-    "pause [[the] <media>]",
-    "stop [playing] [[the] <media>]",
-    "hold [the] <media>",
+    "[<in_area>] <pause> [<in_area>]",
+    "(pause|stop) [<the>] {area} <media>",
     examples=("pause the music", "stop playing"),
 )
 def pause(req):
@@ -54,9 +62,8 @@ def pause(req):
 
 @plugin.intent(
     "HassMediaUnpause",
-    "(resume|unpause|continue) [[the] <media>]",
-    "(play|start) [the] <media> [again]",
-    "keep playing",
+    "[<in_area>] <unpause> [<in_area>]",
+    "(resume|unpause|continue|play|start) [<the>] {area} <media>",
     examples=("resume the music", "unpause"),
 )
 def unpause(req):

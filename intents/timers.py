@@ -1,9 +1,11 @@
 """Timers: several at once, named ("a pizza timer") or known by length ("the 10 minute timer").
 
-A finished timer announces itself. Pause, resume, add or take time off, ask
-what is left, cancel one or all. When a command fits several timers the skill
-asks which one and takes the answer without the wake word. Intent and slot
-names are Home Assistant's (HassStartTimer with hours/minutes/seconds, ...).
+A finished timer rings on the device that set it (an alarm: a chime and the
+announcement, again, until "stop"). Timers belong to that device: another
+device neither sees nor cancels them. Pause, resume, add or take time off, ask
+what is left, cancel one or all. "Set a timer" asks for how long; a command
+that fits several timers asks which one; the answer needs no wake word. Intent
+and slot names are Home Assistant's (HassStartTimer with hours/minutes/seconds, ...).
 """
 
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ class Timer:
     "[a] timer for {duration}",
     "[a] {duration} timer",
     examples=("set a timer for 5 minutes", "start a pizza timer for 12 minutes"),
+    incomplete=("<set> [a|an|the|my] timer [<named> {name}]", "<set> [a|an|the|my] {name} timer"),
 )
 def start_timer(req):
     seconds = duration_seconds(req.slots)
@@ -66,6 +69,8 @@ def start_timer(req):
     timers = req.state.setdefault("timers", [])
     if name and any(t.name == name for t in timers):
         return f"You already have a {name} timer."
+    if not seconds:
+        return req.ask("For how long?", start_timer, expect="duration")
     timer = Timer(name, seconds)
     _run(req, timer, seconds)
     timers.append(timer)
@@ -173,7 +178,7 @@ def _run(req, timer, seconds):
             return f"Your {timer.label} is done."
         return None
 
-    timer.job = req.scheduler.call_later(seconds, finished)
+    timer.job = req.scheduler.call_later(seconds, finished, alarm=True)
 
 
 def _change(req, timer, delta):
@@ -212,19 +217,27 @@ def _with_timer(req, act, usable=lambda t: True, condition=""):
         return f"The {meant[0].label} is not {condition}." if len(meant) == 1 else f"None of those timers is {condition}."
     if len(found) == 1:
         return act(found[0])
-    choices = ", ".join(f"the {t.label}" for t in found[:-1]) + f" or the {found[-1].label}"
-    return req.ask(f"Which one: {choices}?", lambda answer: _answer(answer, found, act))
+    listed = ", ".join(f"the {t.label}" for t in found[:-1]) + f" or the {found[-1].label}"
+    return req.ask(f"Which one: {listed}?", lambda answer: _answer(answer, found, act), expect=_choices(found))
+
+
+def _choices(found):
+    """How the user may name each of ``found`` in the answer → its index: its name or length, its place in the list."""
+    choices = {}
+    for i, timer in enumerate(found):
+        spoken = [timer.name] if timer.name else [say_words(timer.length), say_words(timer.length, adjective=True)]
+        for said in spoken:
+            choices[said] = choices[f"{said}s"] = i
+        choices[ordinal_words(i + 1)] = i
+    choices["last"] = len(found) - 1
+    return choices
 
 
 def _answer(req, found, act):
-    heard = f" {normalize(req.text)} "
-    for i, timer in enumerate(found):
-        spoken = [timer.name] if timer.name else [say_words(timer.length), say_words(timer.length, adjective=True)]
-        ordinal = ordinal_words(i + 1)
-        if any(f" {s} " in heard or f" {s}s " in heard for s in spoken) or f" {ordinal} " in heard or (i == len(found) - 1 and " last " in heard):
-            if timer in req.state.get("timers", []):
-                return act(timer)
-    return "Sorry, I didn't catch which timer, so I left them alone."
+    timer = found[req.slots["answer"]]
+    if timer not in req.state.get("timers", []):
+        return f"The {timer.label} is gone already."
+    return act(timer)
 
 
 def _not_found(req):

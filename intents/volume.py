@@ -1,14 +1,16 @@
 """System volume through the desktop mixer: PulseAudio/PipeWire (``pactl``) or ALSA (``amixer``).
 
 Mixer commands are argument lists run without a shell; nothing from speech
-reaches them except a number the template already checked (0..100).
+reaches them except a number the template already checked (0..100). A command
+naming an area ("volume up in the living room") is carried out by a device in
+that area (see :mod:`assistant.conversations`).
 """
 
 import re
 import shutil
 import subprocess
 
-from assistant.intents import Plugin, Range, Reply
+from assistant.intents import Area, Plugin, Range, Reply
 
 plugin = Plugin(
     description="change the volume",
@@ -22,10 +24,20 @@ plugin = Plugin(
         "volume_level": Range(0, 100),
         "amount": Range(1, 100),
         "volume_step": ["up", "down"],
+        "step": {"up": "up", "increase": "up", "raise": "up", "down": "down", "decrease": "down", "lower": "down", "reduce": "down"},
         "louder": {"louder": "up", "higher": "up", "quieter": "down", "softer": "down", "lower": "down"},
-        "change": {"increase": "up", "raise": "up", "decrease": "down", "lower": "down", "reduce": "down"},
+        "area": Area(),
     },
-    rules={"volume": "(volume|sound)", "by": "by {amount} [percent]"},
+    rules={
+        "the": "(the|my|our)",
+        "volume": "(volume|sound)",
+        "level": "{volume_level} [percent]",
+        "by": "[by] {amount} [percent]",
+        "set": "(set|change|make|put|increase|decrease|turn [(up|down)])",
+        "in_area": "[(in|on|at|of|across|around|throughout)] [<the>] {area}",
+        "set_volume": "(<set> [<the>] <volume> [level] to <level>|<volume> [to] <level>|turn [<the>] [<volume>] (up|down) to <level>)",
+        "change": "([turn] [<the>] <volume> {step:volume_step}|[turn] {step:volume_step} [<the>] <volume>)",
+    },
 )
 
 
@@ -35,10 +47,10 @@ class MixerError(Exception):
 
 @plugin.intent(
     "HassSetVolume",
-    "(set|change|turn|put) [the] <volume> [level] to {volume_level} [percent]",
-    "<volume> [to] {volume_level} [percent]",
-    "turn [the] <volume> (up|down) to {volume_level} [percent]",
-    "turn (up|down) the <volume> to {volume_level} [percent]",
+    "[<in_area>] <set_volume> [<in_area>]",
+    "<set> [<the>] <volume> [level] <in_area> to <level>",
+    "<set> [<the>] {area} <volume> to <level>",
+    "turn [<the>] {area} [<volume>] (up|down) to <level>",
     examples=("set the volume to 40 percent", "volume 70"),
 )
 def set_volume(req):
@@ -47,10 +59,11 @@ def set_volume(req):
 
 @plugin.intent(
     "HassSetVolumeRelative",
-    "[turn] [the] <volume> {volume_step} [<by>]",
-    "turn {volume_step} the <volume> [<by>]",
+    "[<in_area>] <change> [<by>] [<in_area>]",
+    "<change> <in_area> <by>",
+    "[turn] {step:volume_step} [<the>] {area} <volume> [<by>]",
+    "[<the>] {area} <volume> {step:volume_step} [<by>]",
     "turn it {volume_step} [a (bit|little)]",
-    "{change:volume_step} the <volume> [<by>]",
     "[(make it|speak|be)] [a (bit|little)] {louder:volume_step} [please]",
     examples=("turn the volume up", "louder"),
 )

@@ -119,15 +119,17 @@ class FakeClock:
 
 
 class Announcements:
-    """The ``announce`` callback of a Dispatcher: records what scheduled actions said."""
+    """The ``announce`` callback of a dispatcher Session: records what scheduled actions said (and which rang as alarms)."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self.alarms: list[bool] = []
         self.arrived = threading.Condition()
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, alarm: bool = False) -> None:
         with self.arrived:
             self.texts.append(text)
+            self.alarms.append(alarm)
             self.arrived.notify_all()
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[str]:

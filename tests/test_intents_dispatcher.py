@@ -1,4 +1,6 @@
-"""The dispatcher: handlers that raise, hang or return junk cost an apology, never the loop; follow-ups; scheduling."""
+"""The dispatcher: handlers that raise, hang or return junk cost an apology, never the loop; follow-ups; scheduling.
+
+``dispatcher`` here is one device's Session (what a pipeline or an HTTP caller talks to)."""
 
 from __future__ import annotations
 
@@ -33,8 +35,8 @@ def announced():
 
 @pytest.fixture
 def dispatcher(engine, config, announced):
-    d = Dispatcher(engine, config, announced)
-    yield d
+    d = Dispatcher(engine, config)
+    yield d.session("kitchen", announced)
     d.close()
 
 
@@ -53,7 +55,7 @@ def test_a_hanging_handler_is_abandoned_after_the_timeout(dispatcher):
     assert TIMEOUT <= waited < TIMEOUT + 0.5
     assert turn.error[0] == "handler_timeout" and "did not answer within 0.5 s" in turn.error[1]
     assert turn.reply == "Sorry, faulty is taking too long to answer."
-    assert dispatcher.abandoned_handlers == 1
+    assert dispatcher.dispatcher.abandoned_handlers == 1
     start = time.monotonic()
     assert dispatcher.respond("set a timer for 5 minutes").reply == "Timer set for 5 minutes."
     assert time.monotonic() - start < 0.2  # other plugins are not held up by the hung one
@@ -91,11 +93,12 @@ def test_never_mind_cancels_a_pending_question(dispatcher):
 def test_an_unanswered_question_expires(engine, config, announced):
     """Fake clock: the follow-up window is 30 s."""
     clock = FakeClock()
-    dispatcher = Dispatcher(engine, config, announced, clock)
-    dispatcher.respond("order pizza")
+    dispatcher = Dispatcher(engine, config, clock)
+    session = dispatcher.session("kitchen", announced)
+    session.respond("order pizza")
     clock.now += 31
-    assert not dispatcher.awaiting_answer
-    assert dispatcher.respond("large").reply == "Size large noted."
+    assert not session.awaiting_answer
+    assert session.respond("large").reply == "Size large noted."
     dispatcher.close()
 
 
@@ -107,8 +110,32 @@ def test_a_scheduled_action_announces_itself(dispatcher, announced):
 
 
 def test_close_stops_pending_actions(engine, config, announced):
-    dispatcher = Dispatcher(engine, config, announced)
-    dispatcher.respond("remind me in 1 second")
+    dispatcher = Dispatcher(engine, config)
+    dispatcher.session("kitchen", announced).respond("remind me in 1 second")
     dispatcher.close()
     time.sleep(1.3)
     assert announced.texts == []
+
+
+def test_a_question_expecting_a_list_the_plugin_does_not_have_is_the_plugins_error(tmp_path, config):
+    from tests.test_intents_plugins import write_plugins
+
+    folder = write_plugins(tmp_path / "asks", {"asks.py": ASKS_WRONG})
+    dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config)
+    try:
+        turn = dispatcher.session("kitchen", Announcements()).respond("ask me something")
+        assert turn.error[0] == "handler_error" and "no slot list of that name" in turn.error[1] and not turn.follow_up
+    finally:
+        dispatcher.close()
+
+
+ASKS_WRONG = '''
+from assistant.intents import Plugin
+
+plugin = Plugin(lists={"colour": ["red", "green"]})
+
+
+@plugin.intent("AskSomething", "ask me something")
+def ask(req):
+    return req.ask("Which colour?", lambda answer: answer.slots["colour"], expect="color")
+'''

@@ -70,9 +70,10 @@ def test_the_readme_example_plugin_works_end_to_end(tmp_path):
     folder = write_plugins(tmp_path / "readme", {"tea.py": README_EXAMPLE})
     config = load_config(None, {"plugins.tea.steep_seconds": 240})
     announced = Announcements()
-    dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config, announced)
-    assert dispatcher.respond("i'd like a cup of earl grey").reply == "Brewing black tea for 240 seconds."
-    turn = dispatcher.respond("Brew me green tea for 1 second.")
+    dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config)
+    session = dispatcher.session("kitchen", announced)
+    assert session.respond("i'd like a cup of earl grey").reply == "Brewing black tea for 240 seconds."
+    turn = session.respond("Brew me green tea for 1 second.")
     assert (turn.intent.slots, turn.reply) == ({"tea": "green", "steep": 1}, "Brewing green tea for 1 seconds.")
     assert announced.wait_for(1) == ["Your green tea is ready."]
     dispatcher.close()

@@ -14,17 +14,17 @@ from datetime import datetime, timedelta
 import pytest
 
 from assistant.config import Config, load_config
-from assistant.intents import Dispatcher, IntentEngine
+from assistant.intents import Dispatcher, IntentEngine, Session
 from assistant.intents.dispatcher import NOT_UNDERSTOOD
 from tests.intents_helpers import Announcements
 
 
-def dispatcher(overrides: dict | None = None, extra: tuple[str, ...] = ()) -> Dispatcher:
+def dispatcher(overrides: dict | None = None, extra: tuple[str, ...] = ()) -> Session:
     config = load_config(None, overrides or {})
-    return Dispatcher(IntentEngine.from_config(config, list(extra)), config, Announcements())
+    return Dispatcher(IntentEngine.from_config(config, list(extra)), config).session("kitchen", Announcements())
 
 
-def say(d: Dispatcher, text: str) -> str:
+def say(d: Session, text: str) -> str:
     turn = d.respond(text)
     assert turn.error is None, turn.error
     return turn.reply

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from assistant.config import Config
-from assistant.intents import Dispatcher, IntentEngine
+from assistant.intents import Dispatcher, IntentEngine, Session
 from tests.intents_helpers import Announcements, FakeClock
 
 
@@ -29,17 +29,17 @@ def clock():
 @pytest.fixture
 def fake_time(engine, announced, clock):
     """A dispatcher on a fake clock: these timers run for minutes and hours."""
-    d = Dispatcher(engine, Config(), announced, clock)
-    yield d
+    d = Dispatcher(engine, Config(), clock)
+    yield d.session("kitchen", announced)
     d.close()
 
 
-def advance(dispatcher: Dispatcher, clock: FakeClock, seconds: float) -> None:
+def advance(session: Session, clock: FakeClock, seconds: float) -> None:
     clock.now += seconds
-    dispatcher.scheduler.poke()
+    session.dispatcher.scheduler.poke()
 
 
-def say(d: Dispatcher, text: str) -> str:
+def say(d: Session, text: str) -> str:
     turn = d.respond(text)
     assert turn.error is None, turn.error
     return turn.reply
@@ -47,7 +47,8 @@ def say(d: Dispatcher, text: str) -> str:
 
 def test_several_named_timers_run_at_once_and_each_announces_itself(engine, announced):
     """Real time, short timers."""
-    d = Dispatcher(engine, Config(), announced)
+    dispatcher = Dispatcher(engine, Config())
+    d = dispatcher.session("kitchen", announced)
     start = time.monotonic()
     assert say(d, "Set a tea timer for 2 seconds.") == "Tea timer set for 2 seconds."
     assert say(d, "set a timer for one second called egg") == "Egg timer set for 1 second."
@@ -57,7 +58,8 @@ def test_several_named_timers_run_at_once_and_each_announces_itself(engine, anno
     assert announced.wait_for(2) == ["Your egg timer is done.", "Your tea timer is done."]
     assert 1.95 <= time.monotonic() - start < 2.6
     assert say(d, "do I have any timers") == "You have no timers running."
-    d.close()
+    assert announced.alarms == [True, True]  # a finished timer rings until "stop"
+    dispatcher.close()
 
 
 def test_pause_resume_add_take_off_and_status(fake_time, clock, announced):
@@ -104,3 +106,29 @@ def test_timers_by_name_length_and_all(fake_time):
     assert say(d, "how long is left on the 1 hour 30 minute timer") == "Your 1 hour 30 minute timer has 1 hour and 30 minutes left."
     assert say(d, "cancel all timers") == "Cancelled all 2 timers."
     assert say(d, "how much time is left") == "You have no timers running."
+
+
+def test_a_timer_without_a_length_asks_for_one_and_never_invents_it(fake_time):
+    d = fake_time
+    asked = d.respond("set a timer")
+    assert (asked.reply, asked.follow_up, asked.intent.complete) == ("For how long?", True, False)
+    answered = d.respond("make it two and a half minutes")
+    assert answered.intent.name == "HassStartTimer" and answered.intent.slots == {"minutes": 2, "seconds": 30}
+    assert answered.reply == "Timer set for 2 minutes and 30 seconds."
+    assert say(d, "start a pizza timer") == "For how long?"
+    assert say(d, "pizza") == "Sorry, I didn't catch that."  # not a length: the question is dropped, nothing is set
+    assert d.respond("set a timer for pizza").intent is None  # the fuzzy matcher fills in no "a minute" either
+    assert say(d, "how much time is left") == "Your 2 minute 30 second timer has 2 minutes and 30 seconds left."
+
+
+def test_which_timer_takes_a_name_a_length_or_a_place_in_the_list(fake_time):
+    d = fake_time
+    for text in ("set a pizza timer for 10 minutes", "set a tea timer for 3 minutes", "set a timer for 5 minutes"):
+        say(d, text)
+    assert say(d, "pause the timer") == "Which one: the pizza timer, the tea timer or the 5 minute timer?"
+    assert say(d, "the last one") == "Paused the 5 minute timer with 5 minutes left."
+    say(d, "cancel the timer")
+    assert say(d, "tea") == "Cancelled the tea timer."
+    say(d, "cancel the timer")
+    assert say(d, "purple") == "Sorry, I didn't catch that."
+    assert say(d, "how much time is left").startswith("You have 2 timers.")

@@ -168,3 +168,96 @@ def test_satellite_on_a_real_capture_device(pulse, turn):
             assert kinds == ["wake", "speech_start", "speech_end"]
         finally:
             running.stop()
+
+
+def _hub_conversation(hub, device: str):
+    return hub.state.models.resources().conversations.get(device)
+
+
+def _after(running: Running, since: float, kind: str) -> list[dict]:
+    return [m for t, m in list(running.messages) if t >= since and m["type"] == kind]
+
+
+def test_a_timer_set_on_a_satellite_rings_there_after_its_turn_and_stop_ends_it(pulse, full_hub):
+    """Local wake on the virtual microphone, replies on the virtual speaker, the hub running the whole loop.
+    The 2-second timer is due after the turn's stream has closed; the alarm rings on the satellite anyway.
+    Ordinary speech without the wake word does not stop it; "stop" does."""
+    from assistant.audio.mic import MicrophoneSource
+    from assistant.audio.playback import Player
+    from assistant.stages import make_wake
+
+    speaker = Player("pulse")
+    running = Running(Satellite(full_hub.ws_url, MicrophoneSource("pulse"), wake=make_wake(config()), output=speaker, device="kitchen-sat", area="kitchen"))
+    try:
+        assert wait_until(lambda: (c := _hub_conversation(full_hub, "kitchen-sat")) is not None and c.connected, timeout=15)
+        time.sleep(0.5)
+        pulse.play(np.concatenate([trim(piper("hey jarvis")), silence(0.3), trim(piper("set a timer for two seconds")), silence(1.0)]))
+        assert wait_until(lambda: "done" in running.types(), timeout=30), running.types()
+        closed = next(t for t, m in running.messages if m["type"] == "done")
+        intent = next(m for _, m in running.messages if m["type"] == "intent")
+        assert (intent["name"], intent["slots"]) == ("HassStartTimer", {"seconds": 2})
+        heard_from = pulse.speaker.mark()
+
+        assert wait_until(lambda: any(m["ringing"] for m in _after(running, closed, "alarm")), timeout=10), running.types(closed)
+        assert wait_until(lambda: "Your 2 second timer is done." in [m["text"] for m in _after(running, closed, "reply")], timeout=15)
+        assert wait_until(lambda: len(_after(running, closed, "reply_audio")) >= 2, timeout=15)  # the chime, then the words
+        assert wait_until(lambda: np.abs(pulse.speaker.audio(heard_from).astype(np.int32)).max(initial=0) > 1000, timeout=10)
+
+        chatter = time.monotonic()
+        pulse.play(np.concatenate([trim(piper("what time is it")), silence(0.5)]))
+        time.sleep(4.0)
+        assert not _after(running, chatter, "stopped") and not _after(running, chatter, "intent")
+        assert _hub_conversation(full_hub, "kitchen-sat").ringing
+
+        said = time.monotonic()
+        pulse.play(np.concatenate([trim(piper("stop")), silence(0.5)]))
+        assert wait_until(lambda: _after(running, said, "stopped"), timeout=10), running.types(said)
+        assert _after(running, said, "stopped")[0]["what"] == "alarm"
+        assert wait_until(lambda: any(not m["ringing"] for m in _after(running, said, "alarm")), timeout=10)
+        assert wait_until(lambda: "done" in running.types(said), timeout=10)  # the satellite closed the stream it opened for "stop"
+        quiet = time.monotonic()
+        time.sleep(5.0)  # longer than a ring and the pause between rings
+        assert not _after(running, quiet, "reply_audio") and not _hub_conversation(full_hub, "kitchen-sat").ringing
+    finally:
+        running.stop()
+        speaker.close()
+
+
+def test_commands_naming_an_area_are_carried_out_by_the_satellite_there(pulse, tmp_path):
+    """A living-room satellite that carries out media and volume itself (its volume: this machine's PulseAudio),
+    an office satellite that carries out nothing, and a kitchen asking over HTTP."""
+    import httpx
+
+    from assistant.local_skills import LocalSkills
+    from assistant.stages import make_wake
+
+    quiet = write(tmp_path / "quiet.wav", silence(90.0))
+    skills = LocalSkills(config(), ["media", "volume"], "livingroom")
+    with running_server() as hub:
+        living = Running(Satellite(hub.ws_url, FileSource(quiet, realtime=True), wake=make_wake(config()), device="livingroom", area="living room", skills=skills))
+        office = Running(Satellite(hub.ws_url, FileSource(quiet, realtime=True), wake=make_wake(config()), device="office-pi", area="office"))
+        try:
+            for device in ("livingroom", "office-pi"):
+                assert wait_until(lambda: (c := _hub_conversation(hub, device)) is not None and c.connected, timeout=15)
+
+            def ask(text: str) -> str:
+                answer = httpx.post(f"{hub.url}/v1/understand", json={"text": text, "device": "kitchen", "area": "kitchen"}, timeout=30).json()
+                return answer["reply"]["text"]
+
+            pulse.pactl("set-sink-volume", "@DEFAULT_SINK@", "20%")
+            assert ask("set the volume to 35 percent in the living room") == "Volume set to 35 percent."
+            assert "35%" in pulse.pactl("get-sink-volume", "@DEFAULT_SINK@")
+            assert ask("turn up the living room volume by 10%") == "Volume 45 percent."
+            assert "45%" in pulse.pactl("get-sink-volume", "@DEFAULT_SINK@")
+            for text in ("pause the music in the living room", "next track in the living room", "in the living room play the previous song", "resume the living room music"):
+                ask(text)
+            commands = [m for _, m in living.messages if m["type"] == "command"]
+            assert [c["intent"] for c in commands] == ["HassSetVolume", "HassSetVolumeRelative", "HassMediaPause", "HassMediaNext", "HassMediaPrevious", "HassMediaUnpause"]
+            assert commands[0]["slots"] == {"volume_level": 35}  # the area was the hub's business
+            assert ask("pause the music in the garage") == "I have no device in the garage."
+            assert ask("volume up in the office") == "No device in the office can do that."
+            assert not [m for _, m in office.messages if m["type"] == "command"]
+        finally:
+            living.stop()
+            office.stop()
+            skills.close()

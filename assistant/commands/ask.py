@@ -27,9 +27,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     emitter = EventEmitter([event_printer(args.json)])
     engine = IntentEngine.from_config(config, args.intents)
-    dispatcher = Dispatcher(engine, config, announce=lambda text: emitter.emit(Reply(text=text)))
+    dispatcher = Dispatcher(engine, config)
     try:
-        turn = dispatcher.respond(args.text)
+        turn = dispatcher.session(config.assistant.device, announce=lambda text, alarm: emitter.emit(Reply(text=text))).respond(args.text)
     finally:
         dispatcher.close()
     if turn.intent is None:

@@ -18,12 +18,25 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--wake", dest="satellite_wake", choices=("hub", "local"), help="where the wake word is detected (overrides satellite.wake)")
     add_wake_engine_flag(p)
     p.add_argument("--tls-ca", dest="satellite_tls_ca", metavar="FILE", help="CA or self-signed certificate to trust for wss:// (overrides satellite.tls_ca)")
+    p.add_argument("--name", dest="satellite_device", metavar="ID", help="this satellite's device id on the hub (overrides satellite.device; default: the host name)")
+    p.add_argument("--area", dest="satellite_area", metavar="AREA", help='the area it is in, e.g. "living room" (overrides satellite.area)')
     p.add_argument("--input", metavar="FILE|mic", help="microphone (default) or an audio file streamed in real time")
     p.add_argument("--device", help="microphone index or name substring (overrides audio.input_device)")
     p.add_argument("--output-device", help="speaker for replies (overrides audio.output_device)")
     p.add_argument("--no-playback", action="store_true", help="do not play the hub's reply audio here")
     p.add_argument("--json", action="store_true", help="print the hub's events as JSON lines")
     p.set_defaults(func=run)
+
+
+def device_name(configured: str | None) -> str:
+    """The satellite's device id: the configured one, else this machine's host name made into an id."""
+    if configured:
+        return configured
+    import re
+    import socket
+
+    name = re.sub(r"[^A-Za-z0-9._:-]+", "-", socket.gethostname()).strip("-._:")[:64]
+    return name or "satellite"
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -53,6 +66,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(message, flush=True)
 
     ssl_context = ssl.create_default_context(cafile=sat.tls_ca) if sat.tls_ca else None
+    skills = None
+    device = device_name(sat.device)
+    if sat.skills:
+        from assistant.local_skills import LocalSkills
+
+        skills = LocalSkills(config, sat.skills, device)
     satellite = Satellite(
         sat.server,
         source,
@@ -64,6 +83,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         reconnect_min=sat.reconnect_min_seconds,
         reconnect_max=sat.reconnect_max_seconds,
         echo_tail=config.feedback.echo_tail_seconds,
+        device=device,
+        area=sat.area,
+        skills=skills,
     )
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: satellite.close())
@@ -74,4 +96,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
     finally:
         if output is not None:
             output.close()
+        if skills is not None:
+            skills.close()
     return 0

@@ -36,6 +36,9 @@ from assistant.intents.engine import IntentMatch
 from assistant.stages import Resources, make_pipeline
 from assistant.wake import model_name
 
+EVAL_DEVICE = "eval"
+"""The device every clip is heard as, forgotten after each clip."""
+
 
 def load_audio(path: Path, emit: EventSink | None = None) -> np.ndarray:
     """A file as pipeline audio, converted (and zero-padded to whole chunks) exactly as ``run --input`` does."""
@@ -123,16 +126,21 @@ class AudioEvaluator:
         )
 
     def _feed(self, audio: np.ndarray, wake_models: tuple[str, ...], understand: bool, on_error: EventSink) -> list[Event]:
-        """One fresh pipeline over the clip; ``understand`` False = wake word and VAD only (no recognizer)."""
+        """One fresh pipeline over the clip, heard as a device of its own that is forgotten after it (no
+        question or timer of one clip reaches the next); ``understand`` False = wake word and VAD only."""
         events: list[Event] = []
         emitter = EventEmitter([events.append, on_error, *self.extra_sinks])
-        pipeline = make_pipeline(self._config(wake_models), emitter, self.resources if understand else None, synchronous=True)
+        resources = self.resources if understand else None
+        conversation = resources.conversations.device(EVAL_DEVICE) if resources is not None else None
+        pipeline = make_pipeline(self._config(wake_models), emitter, resources, synchronous=True, conversation=conversation)
         try:
             for chunk in audio.reshape(-1, CHUNK_SAMPLES):
                 pipeline.feed(chunk)
             pipeline.finish()
         finally:
             pipeline.close()
+            if resources is not None:
+                resources.conversations.forget(EVAL_DEVICE)
         return events
 
     def _config(self, wake_models: tuple[str, ...]) -> Config:

@@ -1,9 +1,19 @@
 """Run the handler of the recognised intent, safely, and say something either way.
 
+One :class:`Dispatcher` per process runs the handlers of every device; each
+device talks to it through its own :class:`Session`, which holds that device's
+plugin state, its pending follow-up question and its scheduled actions (the
+owner of sessions is :mod:`assistant.conversations`). So a question asked of
+the kitchen is answered only by the kitchen, and the office never sees the
+kitchen's timers.
+
 Handlers run on their own daemon thread with a timeout, so a slow or hung
-plugin costs the user one apology, never the loop. A plugin's handler calls and
-its scheduled actions hold the plugin's lock, so plugin authors need not think
-about threads (a timer firing while the user cancels it is serialised).
+plugin costs the user one apology, never the loop. A handler call and the
+plugin's scheduled actions on the same device hold that plugin's lock for the
+device, so plugin authors need not think about threads (a timer firing while
+the user cancels it is serialised). A due action runs on a thread of its own,
+never on the scheduler's, so a handler that hangs while holding its lock delays
+only its own plugin's actions on that device, never another plugin's timers.
 """
 
 from __future__ import annotations
@@ -17,16 +27,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Config
+from assistant.intents.answers import Expectation
 from assistant.intents.engine import IntentEngine, IntentMatch, LoadedPlugin
-from assistant.intents.plugin import Handler, Reply, Request
+from assistant.intents.plugin import Handler, PluginError, Reply, Request, SlotValues
 from assistant.intents.scheduler import Job, Scheduler
 
 _log = logging.getLogger(__name__)
 
 NOT_UNDERSTOOD = "Sorry, I didn't understand that."
+NOT_AN_ANSWER = "Sorry, I didn't catch that."
 FOLLOW_UP_SECONDS = 30.0
 """A follow-up question left unanswered this long no longer captures the next utterance."""
 CANCEL_INTENT = "HassNevermind"
+LOCK_WAIT_SECONDS = 60.0
+"""A due action waits this long for its plugin's lock (held by a hung handler on the same device), then is dropped."""
+
+Announce = Callable[[str, bool], None]
+"""Where the text a scheduled action returns goes: ``announce(text, alarm)``."""
 
 
 @dataclass
@@ -43,65 +60,59 @@ class Turn:
     """(code, message) when a handler raised or timed out."""
 
 
+Route = Callable[[IntentMatch], "Turn | None"]
+"""Given a recognised command, carry it out elsewhere (another device) and return that turn; None: here."""
+
+
 @dataclass
 class _FollowUp:
     plugin: LoadedPlugin
     handler: Handler
     expires: float
+    asked: IntentMatch | None
+    """The request that asked: its slots go to the answer's handler too."""
+    expect: Expectation | None
+    """None: the raw answer goes to the handler."""
 
 
 class _PluginScheduler:
-    """What ``req.scheduler`` is: the dispatcher's scheduler, with the plugin's lock and announcements."""
+    """What ``req.scheduler`` is: the process's scheduler, for one plugin on one device."""
 
-    def __init__(self, dispatcher: Dispatcher, plugin: str) -> None:
-        self._dispatcher = dispatcher
+    def __init__(self, session: Session, plugin: str) -> None:
+        self._session = session
         self._plugin = plugin
 
-    def call_later(self, seconds: float, action: Callable[[], str | None]) -> Job:
-        return self._dispatcher.scheduler.call_later(seconds, lambda: self._dispatcher._scheduled(self._plugin, action))
+    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False) -> Job:
+        return self._session._schedule(self._plugin, seconds, action, alarm)
 
     def now(self) -> float:
-        return self._dispatcher.scheduler.now()
+        return self._session.dispatcher.scheduler.now()
 
 
 class Dispatcher:
-    def __init__(self, engine: IntentEngine, config: Config, announce: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+    """Handlers, their timeout and the scheduler, shared by every device's :class:`Session`."""
+
+    def __init__(self, engine: IntentEngine, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.timeout = config.intents.handler_timeout_seconds
-        self.announce = announce
         self.clock = clock
         self.scheduler = Scheduler(clock, name="intent-scheduler")
-        self._locks = {p.name: threading.RLock() for p in engine.plugins}
-        self._states: dict[str, dict[str, Any]] = {p.name: {} for p in engine.plugins}
-        self._pending: _FollowUp | None = None
         self.abandoned_handlers = 0
         """Handler threads given up on after a timeout (they may still be running)."""
+        self._areas = tuple(config.assistant.areas)
+        self._expectations: dict[tuple[str, str], Expectation] = {}
+        self._lock = threading.Lock()
 
-    def respond(self, text: str, alternatives: Sequence[str] = ()) -> Turn:
-        """Recognise ``text`` (or one of the recognizer's ``alternatives``, see
-        :meth:`IntentEngine.recognize`) and run its handler; plugin faults come back as an apology plus ``error``."""
-        pending, self._pending = self._pending, None
-        match = self.engine.recognize(text, alternatives)
-        text = match.text if match is not None else text
-        if pending is not None and self.clock() < pending.expires and not (match and match.name == CANCEL_INTENT):
-            return self._run(pending.plugin, pending.handler, match, text)
-        if match is None:
-            return Turn(text, None, NOT_UNDERSTOOD)
-        return self._run(self.engine.owner(match.name), self.engine.handler(match.name), match, text)
-
-    @property
-    def awaiting_answer(self) -> bool:
-        """A handler asked a question and the next utterance goes to it."""
-        return self._pending is not None and self.clock() < self._pending.expires
-
-    def cancel_follow_up(self) -> None:
-        """Nobody answered the question: the next utterance is a new command."""
-        self._pending = None
+    def session(self, device: str, announce: Announce, route: Route | None = None) -> Session:
+        """A device's side of the dispatcher; ``announce`` gets what its scheduled actions say."""
+        return Session(self, device, announce, route)
 
     def close(self) -> None:
         self.scheduler.close()
 
-    def _run(self, plugin: LoadedPlugin, handler: Handler, match: IntentMatch | None, text: str) -> Turn:
+    # -- running handlers --------------------------------------------------------------------------
+
+    def _run(self, session: Session, plugin: LoadedPlugin, handler: Handler, match: IntentMatch | None, text: str) -> Turn:
         name = plugin.name
         intent = match.name if match else "follow-up"
         request = Request(
@@ -109,16 +120,18 @@ class Dispatcher:
             text=text,
             config=plugin.config,
             log=logging.getLogger(f"assistant.plugins.{name}"),
-            scheduler=_PluginScheduler(self, name),
-            state=self._states[name],
+            scheduler=_PluginScheduler(session, name),
+            state=session.state(name),
             engine=self.engine,
+            device=session.device,
         )
         outcome: dict[str, Any] = {}
         finished = threading.Event()
+        lock = session.lock(name)
 
         def work() -> None:
             try:
-                with self._locks[name]:
+                with lock:
                     outcome["result"] = handler(request)
             except Exception as exc:  # any plugin fault becomes an apology, never a dead loop
                 outcome["error"] = exc
@@ -145,14 +158,133 @@ class Dispatcher:
             _log.error(message)
             return Turn(text, match, f"Sorry, something went wrong with {name}.", error=("handler_error", message))
         if result.then is not None:
-            self._pending = _FollowUp(plugin, result.then, self.clock() + FOLLOW_UP_SECONDS)
+            try:
+                expect = None if result.expect is None else self._expectation(plugin, result.expect)
+            except PluginError as exc:
+                message = f"plugin {name}: {intent} asked a question: {exc}"
+                _log.error(message)
+                return Turn(text, match, f"Sorry, something went wrong with {name}.", error=("handler_error", message))
+            session._pending = _FollowUp(plugin, result.then, self.clock() + FOLLOW_UP_SECONDS, match, expect)
         return Turn(text, match, result.text.strip() or "Done.", result.data, follow_up=result.then is not None)
 
-    def _scheduled(self, plugin: str, action: Callable[[], str | None]) -> None:
-        with self._locks[plugin]:
+    def _expectation(self, plugin: LoadedPlugin, expect: str | SlotValues) -> Expectation:
+        """The parser of a question's answer; a named slot list's is built once (a duration's takes ~0.2 s)."""
+        make = lambda: Expectation(plugin.plugin, expect, plugin.config, areas=self._areas, fuzzy_threshold=self.engine.fuzzy_threshold)  # noqa: E731
+        if not isinstance(expect, str):
+            return make()
+        key = (plugin.name, expect)
+        with self._lock:
+            if key not in self._expectations:
+                self._expectations[key] = make()
+            return self._expectations[key]
+
+    # -- scheduled actions -------------------------------------------------------------------------
+
+    def _fire(self, session: Session, plugin: str, action: Callable[[], str | None], alarm: bool) -> None:
+        """On the scheduler thread: hand the due action to a thread of its own, so nothing can hold the scheduler up."""
+        threading.Thread(target=self._run_action, args=(session, plugin, action, alarm), name=f"due-{plugin}", daemon=True).start()
+
+    def _run_action(self, session: Session, plugin: str, action: Callable[[], str | None], alarm: bool) -> None:
+        lock = session.lock(plugin)
+        if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
+            _log.error("plugin %s on device %s: a scheduled action was dropped: a handler has held the plugin for over %g s", plugin, session.device, LOCK_WAIT_SECONDS)
+            return
+        try:
             text = action()
+        except Exception:  # a failing action costs its own announcement, nothing else
+            _log.exception("plugin %s on device %s: scheduled action %r failed", plugin, session.device, action)
+            return
+        finally:
+            lock.release()
         if text:
             try:
-                self.announce(text)
-            except Exception:  # the pipeline's speaker failing must not kill the scheduler thread
-                _log.exception("announcing %r failed", text)
+                session.announce(text, alarm)
+            except Exception:  # the device's speaker failing must not go unnoticed, nor stop anything else
+                _log.exception("announcing %r on device %s failed", text, session.device)
+
+
+class Session:
+    """One device's conversation with the intents: its plugin state, pending question and scheduled actions.
+
+    ``respond`` is called by one thread at a time (the device's owner serialises it); scheduled actions
+    run on their own threads under the plugin's lock.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, device: str, announce: Announce, route: Route | None) -> None:
+        self.dispatcher = dispatcher
+        self.device = device
+        self.announce = announce
+        self.route = route
+        self._states: dict[str, dict[str, Any]] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._jobs: list[Job] = []
+        self._guard = threading.Lock()
+        self._pending: _FollowUp | None = None
+
+    def respond(self, text: str, alternatives: Sequence[str] = ()) -> Turn:
+        """Recognise ``text`` (or one of the recognizer's ``alternatives``, see :meth:`IntentEngine.recognize`)
+        and carry it out: as the answer to a pending question, or as a new command (routed by ``route``);
+        plugin faults come back as an apology plus ``error``."""
+        d = self.dispatcher
+        pending, self._pending = self._pending, None
+        if pending is not None and d.clock() >= pending.expires:
+            pending = None
+        match = d.engine.recognize(text, alternatives)
+        heard = match.text if match is not None else text
+        if pending is not None and not (match and match.name == CANCEL_INTENT):
+            if pending.expect is None:
+                return d._run(self, pending.plugin, pending.handler, match, heard)
+            answer = pending.expect.parse(text, alternatives)
+            if answer is not None:
+                asked = pending.asked
+                slots = {**(asked.slots if asked else {}), **answer}
+                answered = IntentMatch(asked.name if asked else "follow-up", slots, asked.confidence if asked else 1.0, text, pending.plugin.name)
+                return d._run(self, pending.plugin, pending.handler, answered, text)
+            if match is None or match.confidence < 1.0:
+                return Turn(heard, None, NOT_AN_ANSWER)
+            # not an answer but a whole command said exactly: the user moved on
+        if match is None:
+            return Turn(text, None, NOT_UNDERSTOOD)
+        if self.route is not None and (routed := self.route(match)) is not None:
+            return routed
+        return self.carry_out(match)
+
+    def carry_out(self, match: IntentMatch) -> Turn:
+        """Run the handler of a command recognised already (here, or routed from another device)."""
+        d = self.dispatcher
+        return d._run(self, d.engine.owner(match.name), d.engine.handler(match.name), match, match.text)
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """A handler asked a question and the next utterance goes to it."""
+        return self._pending is not None and self.dispatcher.clock() < self._pending.expires
+
+    def cancel_follow_up(self) -> None:
+        """Nobody answered the question: the next utterance is a new command."""
+        self._pending = None
+
+    def state(self, plugin: str) -> dict[str, Any]:
+        with self._guard:
+            return self._states.setdefault(plugin, {})
+
+    def lock(self, plugin: str) -> threading.RLock:
+        with self._guard:
+            return self._locks.setdefault(plugin, threading.RLock())
+
+    def jobs(self) -> list[Job]:
+        """Scheduled actions not run yet (timers running)."""
+        with self._guard:
+            self._jobs = [job for job in self._jobs if job.active]
+            return list(self._jobs)
+
+    def close(self) -> None:
+        """The device is forgotten: its scheduled actions will not run."""
+        for job in self.jobs():
+            job.cancel()
+
+    def _schedule(self, plugin: str, seconds: float, action: Callable[[], str | None], alarm: bool) -> Job:
+        d = self.dispatcher
+        job = d.scheduler.call_later(seconds, lambda: d._fire(self, plugin, action, alarm))
+        with self._guard:
+            self._jobs = [j for j in self._jobs if j.active] + [job]
+        return job

@@ -41,6 +41,8 @@ class IntentMatch:
     confidence: float
     text: str
     plugin: str
+    complete: bool = True
+    """False when it matched one of the intent's ``incomplete`` templates (its handler will ask for the rest)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class IntentEngine:
                 self._owners[compiled.name] = loaded
         self._hassil = Intents(
             language="en",
-            intents={name: Intent(name=name, data=[c.data]) for name, c in self._intents.items()},
+            intents={name: Intent(name=name, data=[d for d in (c.data, c.incomplete) if d is not None]) for name, c in self._intents.items()},
             skip_words=SKIP_WORDS,
         )
         self._fuzzy = FuzzyMatcher([TemplateSet(c.name, c.sentences, c.slot_lists, c.rules) for c in self._intents.values()])
@@ -122,7 +124,10 @@ class IntentEngine:
         sooner than an unfinished one. Skip words ("please", "can you") are read as hassil reads them.
         """
         readings = [(reading, normalize(reading)) for reading in (text, *alternatives)]
-        chosen = next((r for r in readings if self._exact(*r) is not None), readings[0])[1]
+        matches = [(normalised, self._exact(reading, normalised)) for reading, normalised in readings]
+        if not any(m is not None and m.complete for _, m in matches) and any(m is not None for _, m in matches):
+            return Completion.PARTIAL  # "set a timer": a whole command, but a pause often comes before the rest
+        chosen = next((normalised for normalised, m in matches if m is not None), readings[0][1])
         words = without_repeats(chosen).split()
         if not words:
             return Completion.NONE
@@ -142,7 +147,9 @@ class IntentEngine:
             result = recognize_best(candidate, self._hassil, language="en") if candidate else None
             if result is not None:
                 raw = {name: entity.value for name, entity in result.entities.items()}
-                return self._make(result.intent.name, raw, 1.0, text)
+                match = self._make(result.intent.name, raw, 1.0, text)
+                match.complete = not (result.intent_metadata or {}).get("incomplete", False)
+                return match
         return None
 
     def _fuzzy_match(self, text: str, normalised: str, threshold: float) -> IntentMatch | None:

@@ -15,7 +15,9 @@ difference + 0.1; a template word not heard costs 1 (0.5 for little words like
 "a", "the", "for"); an extra word costs 1 (0.3 for fillers like "um",
 "please"); a word taken by a wildcard slot costs 0.5. The confidence is
 1 − cost / max(words heard, template words on the path); a slot value that is
-mostly wrong caps it, so "set a timer for dragons minutes" is not a timer.
+mostly wrong caps it, so "set a timer for dragons minutes" is not a timer, and
+a slot none of whose content words was heard is an invention, not a repair:
+"set a timer for pizza" is not a timer for "a minute" (confidence 0).
 """
 
 from __future__ import annotations
@@ -378,6 +380,8 @@ class _Graph:
         slots: dict[str, Any] = {}
         slot_cost: dict[int, float] = {}
         slot_words: dict[int, int] = {}
+        content: dict[int, bool] = {}
+        """Per slot with content words on the path: whether any of them was heard (said, or misheard as a like word)."""
         template_words = 0
         for op, arc, j, u in steps:
             token = tokens[j] if op in _TOKENS_USED else None
@@ -411,6 +415,8 @@ class _Graph:
                     step_cost = subs[j].get(label, 1.0)
                 elif op == _MERGE:
                     step_cost = merges[j].get(label, 1.0) + MERGE_COST
+                if label not in FUNCTION_WORDS:
+                    content[slot] = content.get(slot, False) or step_cost < 1.0
             slot_cost[slot] = slot_cost.get(slot, 0.0) + step_cost
 
         confidence = max(0.0, 1.0 - total / max(len(tokens), template_words, 1))
@@ -418,6 +424,8 @@ class _Graph:
             slot_sim = 1.0 - slot_cost[slot] / words
             if slot_sim < SLOT_FLOOR:
                 confidence = min(confidence, slot_sim)
+        if not all(content.values()):
+            confidence = 0.0
         return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4))
 
 

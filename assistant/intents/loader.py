@@ -193,7 +193,7 @@ def activate(found: Sequence[Found], config: Config, explicit: AbstractSet[str] 
             continue
         settings = _merge(plugin.config, config.plugins.get(plugin.name, {}))
         try:
-            compiled = compile_plugin(plugin, settings)
+            compiled = compile_plugin(plugin, settings, config.assistant.areas)
             clash = next((c.name for c in compiled if c.name in intent_owner), None)
             if clash:
                 raise PluginError(f"intent {clash!r} is already defined by plugin {intent_owner[clash]!r}")

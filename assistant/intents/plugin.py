@@ -14,8 +14,8 @@ Templates use hassil syntax: ``(a|b)`` alternatives, ``[optional]`` words,
 ``(a;b)`` any order, ``{list}`` slots (``{list:slot}`` to rename the slot),
 ``<rule>`` for the plugin's named snippets. Slot lists are a list of values,
 a dict of synonym → canonical value, :class:`Range`, :class:`Duration`,
-:class:`Wildcard`, or a function of the plugin's config section returning one
-of those (for lists the user configures, like the app launcher's apps).
+:class:`Wildcard`, :class:`Area`, or a function of the plugin's config section
+returning one of those (for lists the user configures, like the app launcher's apps).
 
 The handler gets a :class:`Request` and returns the reply text or a
 :class:`Reply`. Plugins are on unless ``enabled=False`` (then ``intents.enable``
@@ -76,7 +76,17 @@ class Wildcard:
     examples: tuple[str, ...] = ()
 
 
-SlotValues = Union[list[str], tuple[str, ...], Mapping[str, Any], Range, Duration, Wildcard]
+@dataclass(frozen=True)
+class Area:
+    """The areas (rooms) commands can name: ``assistant.areas``. The value is the area's name.
+
+    A command with an ``area`` slot ("pause the music in the living room") is
+    carried out by a device in that area (see :mod:`assistant.conversations`),
+    or answered with "I have no device in the living room."
+    """
+
+
+SlotValues = Union[list[str], tuple[str, ...], Mapping[str, Any], Range, Duration, Wildcard, Area]
 SlotSource = Union[SlotValues, Callable[[dict[str, Any]], SlotValues]]
 
 
@@ -88,6 +98,8 @@ class Reply:
     data: dict[str, Any] | None = None
     then: Handler | None = None
     """Set by :meth:`Request.ask`: the next utterance (heard without the wake word) goes here."""
+    expect: str | SlotValues | None = None
+    """Set by :meth:`Request.ask`: what the answer must be (see there)."""
 
 
 class Handler(Protocol):
@@ -95,9 +107,12 @@ class Handler(Protocol):
 
 
 class Scheduler(Protocol):
-    """Later actions for one plugin. ``action()`` runs on the scheduler thread; the text it returns is spoken."""
+    """Later actions for one plugin on one device. ``action()`` runs on a thread of its own, holding the
+    plugin's lock for that device; the text it returns is spoken on the device the request came from."""
 
-    def call_later(self, seconds: float, action: Callable[[], str | None]) -> Job: ...
+    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False) -> Job:
+        """``alarm``: the text rings (a chime and the text, again and again) until the user says "stop"."""
+        ...
 
     def now(self) -> float: ...
 
@@ -115,16 +130,27 @@ class Request:
     log: logging.Logger
     scheduler: Scheduler
     state: dict[str, Any]
-    """Survives between utterances (and is seen by scheduled actions) for this plugin."""
+    """Survives between utterances (and is seen by scheduled actions) for this plugin on this device."""
     engine: IntentEngine
+    device: str = ""
+    """The id of the device the request came from (the local microphone, a satellite, an HTTP caller)."""
 
     @property
     def slots(self) -> dict[str, Any]:
         return self.intent.slots if self.intent is not None else {}
 
-    def ask(self, question: str, then: Handler, data: dict[str, Any] | None = None) -> Reply:
-        """Say ``question`` and hand the answer (the next utterance, no wake word needed) to ``then``."""
-        return Reply(question, data=data, then=then)
+    def ask(self, question: str, then: Handler, data: dict[str, Any] | None = None, *, expect: str | SlotValues | None = None) -> Reply:
+        """Say ``question`` and hand the answer (the next utterance, no wake word needed) to ``then``.
+
+        ``expect`` says what the answer is: the name of one of the plugin's slot lists ("duration"), or
+        values given here (a dict of spoken form → value, a list, :class:`Range`, :class:`Duration`). The
+        answer is matched against it alone or with a few filler words ("for ten minutes", "the pizza one"),
+        and ``then`` gets a request whose ``slots`` are this request's plus the answer's, typed as any slot
+        (an ad-hoc list's value lands in ``slots["answer"]``). An answer that does not fit is not handed
+        over: the user hears that it was not understood, or, if it is a whole command, that command is
+        carried out. Without ``expect`` the raw answer goes to ``then`` (``req.text``, ``req.intent``).
+        """
+        return Reply(question, data=data, then=then, expect=expect)
 
 
 @dataclass
@@ -136,6 +162,8 @@ class IntentSpec:
     handler: Handler
     description: str = ""
     examples: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+    """Templates of the command said without something its handler then asks for ("set a timer")."""
     source: str = ""
     line: int | None = None
     """Where the intent is declared, for error messages."""
@@ -171,15 +199,22 @@ class Plugin:
     """Default settings; the user's ``plugins.<name>`` section is merged over them."""
     intents: list[IntentSpec] = field(default_factory=list)
 
-    def intent(self, name: str, *templates: str, description: str = "", examples: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
-        """Decorator: the function handles intent ``name``, said as any of ``templates``."""
+    def intent(
+        self, name: str, *templates: str, description: str = "", examples: tuple[str, ...] = (), incomplete: tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: the function handles intent ``name``, said as any of ``templates``.
+
+        ``incomplete``: more templates, of the command said without something the handler then asks
+        for ("set a timer" → "For how long?"). They match like the others, but a speaker who stops
+        after one is given the whole silence to go on ("set a timer ... for ten minutes").
+        """
         caller = sys._getframe(1)
         source, line = caller.f_code.co_filename, caller.f_lineno
         if not templates:
             raise PluginError(f"intent {name!r} needs at least one template", source, line)
 
         def register(handler: Handler) -> Handler:
-            self.intents.append(IntentSpec(name, tuple(templates), handler, description, tuple(examples), source, line))
+            self.intents.append(IntentSpec(name, tuple(templates), handler, description, tuple(examples), tuple(incomplete), source, line))
             return handler
 
         return register

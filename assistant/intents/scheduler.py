@@ -1,5 +1,9 @@
 """Later actions (a timer going off) on one background thread.
 
+Actions run on that thread, so they must return at once: the dispatcher's only
+hand a plugin's due action to a thread of its own, so no plugin can hold up
+another's timer.
+
 The thread starts with the first job and sleeps on a condition variable until
 the next job is due, so it costs nothing while no timer runs. The clock is
 injectable: tests that would otherwise wait minutes move a fake clock and call
@@ -74,10 +78,6 @@ class Scheduler:
         """Look for due jobs now (after a fake clock moved)."""
         with self._cond:
             self._cond.notify()
-
-    def pending(self) -> list[Job]:
-        with self._cond:
-            return sorted((job for _, _, job in self._heap if job.active), key=lambda j: j.due)
 
     def close(self) -> None:
         with self._cond:

@@ -10,7 +10,7 @@ sub-slots, which :mod:`assistant.intents.slots` folds back into seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +36,11 @@ from hassil.errors import HassilError
 from hassil.parser import ParseError
 
 from assistant.intents.normalize import normalize, normalize_template
-from assistant.intents.plugin import Duration, IntentSpec, Plugin, PluginError, Range, Wildcard
+from assistant.intents.plugin import Area, Duration, IntentSpec, Plugin, PluginError, Range, Wildcard
 
 MAX_DURATION_COUNT = 999
+INCOMPLETE = {"incomplete": True}
+"""The hassil metadata of an intent's ``incomplete`` templates."""
 
 _DURATION_LISTS: dict[str, Any] = {
     "_dur_count": Range(1, MAX_DURATION_COUNT),
@@ -73,10 +75,13 @@ class CompiledIntent:
     """Slot name → the Duration it was declared with (its parts are folded into it)."""
     wildcards: dict[str, Wildcard] = field(default_factory=dict)
     """List name → Wildcard, for examples and vocabulary."""
+    incomplete: IntentData | None = None
+    """The spec's ``incomplete`` templates: matched like ``data``, reported with ``INCOMPLETE`` metadata."""
 
     @property
     def sentences(self) -> list[Sentence]:
-        return self.data.sentences
+        """Every template, complete or not."""
+        return self.data.sentences + (self.incomplete.sentences if self.incomplete is not None else [])
 
     @property
     def slot_lists(self) -> dict[str, SlotList]:
@@ -87,11 +92,14 @@ class CompiledIntent:
         return self.data.expansion_rules
 
 
-def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledIntent]:
-    """Turn a plugin's declarations into hassil intent data; PluginError says what is wrong and where."""
+def compile_plugin(plugin: Plugin, config: dict[str, Any], areas: Iterable[str] = ()) -> list[CompiledIntent]:
+    """Turn a plugin's declarations into hassil intent data; PluginError says what is wrong and where.
+
+    ``areas``: the values of :class:`Area` lists (``assistant.areas``).
+    """
     first = plugin.intents[0] if plugin.intents else None
     where = (first.source, first.line) if first else (None, None)
-    lists, durations, wildcards = _resolve_lists(plugin, config, where)
+    lists, durations, wildcards = _resolve_lists(plugin, config, tuple(areas), where)
     rule_durations: dict[str, Duration] = {}
     rules: dict[str, Sentence] = {}
     for name, body in plugin.rules.items():
@@ -103,25 +111,28 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any]) -> list[CompiledInten
             raise PluginError(f"rule <{name}> of plugin {plugin.name!r} is not a valid template: {exc}", *where) from None
     compiled = []
     for spec in plugin.intents:
-        texts: list[str] = []
         slot_durations = dict(rule_durations)
-        for template in spec.templates:
-            text, used = _expand_durations(normalize_template(template), durations)
-            texts.append(text)
-            slot_durations.update(used)
-        data = IntentData(sentence_texts=texts, slot_lists=lists, expansion_rules=rules, wildcard_list_names=set(wildcards))
-        try:
-            sentences = data.sentences
-        except (HassilError, ParseError) as exc:
-            raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
-        for sentence in sentences:
-            _check_references(sentence.expression, lists, rules, spec, sentence.text)
-        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, data, slot_durations, wildcards))
+        blocks = []
+        for templates, metadata in ((spec.templates, None), (spec.incomplete, INCOMPLETE)):
+            texts: list[str] = []
+            for template in templates:
+                text, used = _expand_durations(normalize_template(template), durations)
+                texts.append(text)
+                slot_durations.update(used)
+            data = IntentData(sentence_texts=texts, slot_lists=lists, expansion_rules=rules, wildcard_list_names=set(wildcards), metadata=metadata)
+            try:
+                sentences = data.sentences
+            except (HassilError, ParseError) as exc:
+                raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
+            for sentence in sentences:
+                _check_references(sentence.expression, lists, rules, spec, sentence.text)
+            blocks.append(data if texts else None)
+        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, blocks[0], slot_durations, wildcards, blocks[1]))
     return compiled
 
 
 def _resolve_lists(
-    plugin: Plugin, config: dict[str, Any], where: tuple[str | None, int | None]
+    plugin: Plugin, config: dict[str, Any], areas: tuple[str, ...], where: tuple[str | None, int | None]
 ) -> tuple[dict[str, SlotList], dict[str, Duration], dict[str, Wildcard]]:
     """hassil slot lists from the declarations (calling the ones computed from config); durations and wildcards aside."""
     lists: dict[str, SlotList] = {}
@@ -134,6 +145,8 @@ def _resolve_lists(
         elif isinstance(values, Wildcard):
             wildcards[list_name] = values
             lists[list_name] = WildcardSlotList(name=list_name)
+        elif isinstance(values, Area):
+            lists[list_name] = _slot_list(list_name, {area: normalize(area) for area in areas}, where)
         else:
             lists[list_name] = _slot_list(list_name, values, where)
     return lists, durations, wildcards

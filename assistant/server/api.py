@@ -1,4 +1,4 @@
-"""The HTTP side: transcribe an upload, understand a sentence, health, metrics, the OpenAPI spec, the page.
+"""The HTTP side: transcribe an upload, understand a sentence, speak on a device, health, metrics, the OpenAPI spec, the page.
 
 Model work runs in threads (never on the event loop), at most one
 transcription per core at a time so uploads cannot starve live streams.
@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from assistant import __version__
+from assistant.conversations import BadDevice, Conversation, TooManyAnnouncements, TooManyDevices
 from assistant.errors import AssistantError, AudioInputError, ModelError
 from assistant.events import Error, Intent, NoIntent, Reply
 from assistant.server.auth import Verdict, bearer
@@ -42,7 +43,10 @@ _log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT_CHARS = 2000
 MAX_JSON_BYTES = 64 * 1024
-"""The largest ``/v1/understand`` body: room for ``MAX_TEXT_CHARS`` many times over, even \\u-escaped."""
+"""The largest JSON body (``/v1/understand``, ``/v1/announce``, ``/v1/converse``): room for ``MAX_TEXT_CHARS``
+many times over, even \\u-escaped."""
+HTTP_DEVICE = "http"
+"""The device of ``/v1/understand`` calls that name none (they share one conversation)."""
 _COPY_BYTES = 1 << 20
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -178,25 +182,61 @@ def _transcribe(state: ServerState, path: Path) -> Response:
         return error(503, "asr_unavailable", f"speech recognition is not available: {exc}")
 
 
-@endpoint("/v1/understand")
-async def understand(request: Request) -> Response:
-    state = _state(request)
+class BadRequest(Exception):
+    """A request the API answers with an error; ``response`` says which and why."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _json_body(request: Request, example: str) -> dict[str, Any]:
+    """The request's JSON object, read within :data:`MAX_JSON_BYTES`; ``example`` shows a right one in errors."""
     try:
         body = loads(b"".join([chunk async for chunk in body_chunks(request, MAX_JSON_BYTES)]))
     except BodyTooLarge as exc:
-        return too_large(f"{exc}; send only the sentence, up to {MAX_TEXT_CHARS} characters")
+        raise BadRequest(too_large(f"{exc}; send only the sentence, up to {MAX_TEXT_CHARS} characters")) from None
     except BadJson as exc:
-        return error(400, "bad_json", f'{exc}; send a JSON body: {{"text": "set a timer for five minutes"}}')
-    text = body.get("text") if isinstance(body, dict) else None
+        raise BadRequest(error(400, "bad_json", f"{exc}; send a JSON body: {example}")) from None
+    return body if isinstance(body, dict) else {}  # not an object: it has none of the fields, each is named as missing
+
+
+def _text(body: dict[str, Any], example: str) -> str:
+    text = body.get("text")
     if not isinstance(text, str) or not text.strip():
-        return error(400, "no_text", 'the body needs a non-empty "text": {"text": "what time is it"}')
+        raise BadRequest(error(400, "no_text", f'the body needs a non-empty "text": {example}'))
     if len(text) > MAX_TEXT_CHARS:
-        return error(413, "too_long", f"the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise BadRequest(error(413, "too_long", f"the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}"))
+    return text
+
+
+async def _device(state: ServerState, body: dict[str, Any], default: str | None = None) -> Conversation:
+    """The conversation of the body's ``device`` (and ``area``), made on first use."""
+    device = body.get("device", default)
+    if device is None:
+        raise BadRequest(error(400, "no_device", 'the body needs the "device" id to speak on, e.g. "kitchen"'))
+    assert state.models is not None
     try:
-        assert state.models is not None
-        turn = await asyncio.to_thread(state.models.respond, text)
+        resources = await asyncio.to_thread(state.models.resources)
+        return resources.conversations.device(device, area=body.get("area"))
+    except BadDevice as exc:
+        raise BadRequest(error(400, "bad_device", str(exc))) from None
+    except TooManyDevices as exc:
+        raise BadRequest(error(503, "too_many_devices", str(exc))) from None
     except AssistantError as exc:
-        return error(503, "intents_unavailable", f"the intent engine is not available: {exc}")
+        raise BadRequest(error(503, "intents_unavailable", f"the intent engine is not available: {exc}")) from None
+
+
+@endpoint("/v1/understand")
+async def understand(request: Request) -> Response:
+    example = '{"text": "set a timer for five minutes", "device": "kitchen"}'
+    try:
+        body = await _json_body(request, example)
+        text = _text(body, example)
+        conversation = await _device(_state(request), body, HTTP_DEVICE)
+    except BadRequest as exc:
+        return exc.response
+    turn = await asyncio.to_thread(conversation.respond, text)
     if turn.intent is not None:
         intent = Intent(name=turn.intent.name, slots=turn.intent.slots, confidence=round(turn.intent.confidence, 4), text=text).to_dict()
     else:
@@ -205,6 +245,7 @@ async def understand(request: Request) -> Response:
     return JSONResponse(
         {
             "text": text,
+            "device": conversation.id,
             "intent": intent,
             "no_intent": NoIntent(text=text).to_dict() if intent is None else None,
             "reply": Reply(text=turn.reply, data=turn.data).to_dict(),
@@ -212,6 +253,43 @@ async def understand(request: Request) -> Response:
             "error": failure,
         }
     )
+
+
+@endpoint("/v1/announce")
+async def announce(request: Request) -> Response:
+    """Speak on a device now; a device that is not connected hears it when it reconnects (within the hold time)."""
+    example = '{"device": "kitchen", "text": "Dinner is ready."}'
+    try:
+        body = await _json_body(request, example)
+        text = _text(body, example)
+        conversation = await _device(_state(request), body)
+    except BadRequest as exc:
+        return exc.response
+    try:
+        connected = conversation.announce(text)
+    except TooManyAnnouncements as exc:
+        return error(429, "too_many_announcements", str(exc), {"Retry-After": "5"})
+    hold = _state(request).config.assistant.announcement_hold_seconds
+    return JSONResponse({"device": conversation.id, "delivered": connected, "held_seconds": None if connected else hold}, status_code=200 if connected else 202)
+
+
+@endpoint("/v1/converse")
+async def converse(request: Request) -> Response:
+    """Ask a connected device a question: spoken, then its next command is heard without the wake word."""
+    example = '{"device": "kitchen", "text": "The laundry is done. Shall I remind you in ten minutes?"}'
+    try:
+        body = await _json_body(request, example)
+        text = _text(body, example)
+        conversation = await _device(_state(request), body)
+    except BadRequest as exc:
+        return exc.response
+    if not conversation.connected:
+        return error(409, "not_connected", f"device {conversation.id!r} is not connected: a question needs someone there to answer it")
+    try:
+        conversation.announce(text, listen=True)
+    except TooManyAnnouncements as exc:
+        return error(429, "too_many_announcements", str(exc), {"Retry-After": "5"})
+    return JSONResponse({"device": conversation.id, "delivered": True})
 
 
 @endpoint("/health", protected=False)

@@ -81,6 +81,8 @@ def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
             Route("/openapi.json", api.openapi),
             Route("/v1/transcribe", api.transcribe, methods=["POST"]),
             Route("/v1/understand", api.understand, methods=["POST"]),
+            Route("/v1/announce", api.announce, methods=["POST"]),
+            Route("/v1/converse", api.converse, methods=["POST"]),
             WebSocketRoute(PATH, stream_endpoint),
             Mount("/static", StaticFiles(directory=api.STATIC), name="static"),
         ],

@@ -9,7 +9,11 @@ nothing but a close code. Then a stream slot (``server.max_connections``).
 The receive loop runs on the event loop and never blocks: building a stream's
 pipeline (it loads models) happens in a thread, audio goes into the stream's
 bounded queue, and everything the client receives goes through one
-:class:`~assistant.server.link.ClientLink` drained by a sender task. A protocol
+:class:`~assistant.server.link.ClientLink` drained by a sender task.
+
+A connection is one device (named by ``hello`` or by ``device`` in ``start``;
+else a device of its own): while it is open the device is connected, and its
+announcements and alarms reach it between streams too (:mod:`~assistant.server.presence`). A protocol
 mistake gets an ``error`` event and the connection lives on; a wrong token,
 an idle or stalled client, an oversized message or a full server close it
 with a code and a reason (see :class:`~assistant.server.protocol.CloseCode`).
@@ -20,16 +24,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from assistant.conversations import BadDevice, Conversation, TooManyDevices
 from assistant.errors import AssistantError
 from assistant.events import Error, EventEmitter
 from assistant.server.auth import Check, Verdict, bearer
 from assistant.server.link import ClientLink
-from assistant.server.protocol import CloseCode, ProtocolError, StartRequest, parse_message, parse_start
+from assistant.server.output import WebSocketOutput
+from assistant.server.presence import Presence
+from assistant.server.protocol import CloseCode, Hello, ProtocolError, StartRequest, parse_command_done, parse_hello, parse_message, parse_start
 from assistant.server.stream import Stream
 
 if TYPE_CHECKING:
@@ -42,7 +50,7 @@ _OUTBOX_BYTES = 16 * 1024 * 1024
 
 _ROOM_POLL_SECONDS = 0.01
 
-MESSAGE_TYPES = ("start", "stop")
+MESSAGE_TYPES = ("hello", "start", "stop", "command_done")
 
 _UNAUTHORIZED = "unauthorized: send the server token as 'Authorization: Bearer TOKEN' or in the start message"
 
@@ -105,12 +113,12 @@ async def _handshake(websocket: WebSocket, state: ServerState, address: str | No
 
 
 def _presented_token(text: str) -> Any:
-    """The ``token`` of a start message, as sent (any JSON value); None when the message is anything else."""
+    """The ``token`` of a start or hello message, as sent (any JSON value); None when the message is anything else."""
     try:
         message = parse_message(text)
     except ProtocolError:
         return None
-    return message.get("token") if message["type"] == "start" else None
+    return message.get("token") if message["type"] in ("start", "hello") else None
 
 
 async def _refuse(websocket: WebSocket, state: ServerState, check: Check) -> None:
@@ -145,6 +153,10 @@ class Connection:
         self.stream: Stream | None = None
         self._stream_done: asyncio.Event | None = None
         self._closed = asyncio.Event()
+        self.conversation: Conversation | None = None
+        """The device this connection is, once it said (or started a stream)."""
+        self.presence: Presence | None = None
+        self.output: WebSocketOutput | None = None
 
     async def run(self, start: str | None = None) -> None:
         """``start``: the first message, when the handshake already read it."""
@@ -159,6 +171,7 @@ class Connection:
         finally:
             if self.stream is not None:
                 self.stream.abort()
+            self._leave()
             self.link.close()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(sender, 1.0)
@@ -207,6 +220,13 @@ class Connection:
             await self._start(message)
         elif kind == "stop":
             self._stop()
+        elif kind == "hello":
+            try:
+                await self._be(parse_hello(message))
+            except ProtocolError as exc:
+                self._error(exc.code, exc.message)
+        elif kind == "command_done":
+            self._command_done(message)
         else:
             self._error("unknown_type", f"unknown message type {kind[:40]!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
 
@@ -217,9 +237,61 @@ class Connection:
         self.stream.input.push(data)
 
     def _build_stream(self, request: StartRequest, on_finished: Callable[[], None]) -> Stream:
-        """In a worker thread: the first stream of the process waits for the models to load."""
+        """In a worker thread, once the connection is a device (so the models are loaded)."""
         state = self.state
-        return Stream(request, state.config, self.emitter, state.metrics, on_finished, resources=state.models.resources(), link=self.link)
+        assert self.conversation is not None
+        return Stream(
+            request, state.config, self.emitter, state.metrics, on_finished, resources=state.models.resources(), output=self.output, conversation=self.conversation
+        )
+
+    # -- the device --------------------------------------------------------------------------------
+
+    async def _be(self, hello: Hello, *, ephemeral: bool = False) -> bool:
+        """Make this connection device ``hello.device`` (once; the same id again updates its area)."""
+        if self.conversation is not None:
+            if hello.device != self.conversation.id:
+                raise ProtocolError("already_device", f"this connection is device {self.conversation.id!r}; open another connection for {hello.device!r}")
+            if hello.area is not None:
+                self.conversation.area = hello.area
+            return True
+        try:
+            resources = await asyncio.to_thread(self.state.models.resources)  # the first client waits for the models to load
+        except AssistantError as exc:
+            raise ProtocolError("stream_failed", f"cannot serve this device: {exc}") from None
+        try:
+            conversation = resources.conversations.device(hello.device, area=hello.area, ephemeral=ephemeral)
+        except BadDevice as exc:
+            raise ProtocolError("bad_device", str(exc)) from None
+        except TooManyDevices as exc:
+            raise ProtocolError("too_many_devices", str(exc)) from None
+        self.output = WebSocketOutput(self.link, self.emitter) if resources.speaker is not None else None
+        self.presence = Presence(self.emitter, resources.speaker, self.output, hello.skills)
+        self.conversation = conversation
+        if hello.skills:
+            conversation.remote = self.presence
+        conversation.attach(self.presence)
+        _log.info("connection is device %s (area %s, skills %s)", hello.device, hello.area, sorted(hello.skills))
+        return True
+
+    def _leave(self) -> None:
+        """The connection closed: the device is not connected through it any more (its conversation stays)."""
+        conversation, presence = self.conversation, self.presence
+        if conversation is None or presence is None:
+            return
+        if conversation.remote is presence:
+            conversation.remote = None
+        conversation.detach(presence)
+        presence.close()
+        conversation.owner.forget_idle()
+
+    def _command_done(self, message: dict[str, Any]) -> None:
+        try:
+            done = parse_command_done(message)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message)
+            return
+        if self.presence is None or not self.presence.answered(done.id, done.reply, done.data):
+            self._error("unknown_command", f"no command {done.id} is waiting for an answer (it timed out, or was never sent)")
 
     async def _start(self, message: dict[str, Any]) -> None:
         if self.stream is not None:
@@ -230,6 +302,10 @@ class Connection:
             await self._stream_done.wait()
         try:
             request = parse_start(message)
+            if request.device is not None:
+                await self._be(request.device)
+            elif self.conversation is None:  # a client that never said which device it is: a device of its own
+                await self._be(Hello(f"connection-{uuid.uuid4().hex[:12]}"), ephemeral=True)
         except ProtocolError as exc:
             self._error(exc.code, exc.message)
             return

@@ -1,4 +1,5 @@
-"""The models behind the server, loaded once per process and shared by every stream and request.
+"""The models behind the server, loaded once per process and shared by every stream and request,
+with the process's conversations (every device's timers, questions and announcements).
 
 Loaded on first use (the server preloads them in a thread at start), so a
 missing recognizer model does not stop ``assistant serve``: streams still get
@@ -19,7 +20,6 @@ from assistant.stages import Resources
 
 if TYPE_CHECKING:
     from assistant.asr import AsrEngine
-    from assistant.intents import Dispatcher, Turn
 
 _log = logging.getLogger(__name__)
 
@@ -30,8 +30,6 @@ class Models:
         self._intent_paths = list(intent_paths)
         self._lock = threading.Lock()
         self._resources: Resources | None = None
-        self._dispatcher: Dispatcher | None = None
-        self._respond_lock = threading.Lock()
 
     def resources(self) -> Resources:
         with self._lock:
@@ -47,29 +45,7 @@ class Models:
             raise ModelError(resources.asr_unavailable or "no recognizer is configured (asr.engine: none)")
         return resources.asr
 
-    def dispatcher(self) -> Dispatcher:
-        resources = self.resources()
-        with self._lock:
-            if self._dispatcher is None:
-                from assistant.intents import Dispatcher
-
-                self._dispatcher = Dispatcher(resources.intents, self._config, announce=self._announce)
-            return self._dispatcher
-
-    def respond(self, text: str) -> Turn:
-        """Recognise and handle ``text``; one at a time, since a handler's follow-up question belongs to the next call."""
-        dispatcher = self.dispatcher()
-        with self._respond_lock:
-            return dispatcher.respond(text)
-
-    @staticmethod
-    def _announce(text: str) -> None:
-        """A scheduled action (a timer set over HTTP) has no speaker or stream to go to: it is logged."""
-        _log.info("announcement: %s", text)
-
     def close(self) -> None:
         with self._lock:
-            if self._dispatcher is not None:
-                self._dispatcher.close()
             if self._resources is not None:
                 self._resources.close()

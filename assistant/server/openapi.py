@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the HTTP API (served at ``/openapi.json``).
 
-Written out rather than generated: four endpoints do not need a framework to
+Written out rather than generated: a few endpoints do not need a framework to
 describe them, and the WebSocket protocol, which OpenAPI cannot express, is
 documented in prose on ``/v1/stream``.
 """
@@ -25,6 +25,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "Missing or wrong token",
         411: "No Content-Length",
         413: "Too large (refused from Content-Length, or as soon as a chunked body passes the limit; the connection closes)",
+        409: "The device is not connected",
         415: "Not audio / unsupported content type",
         429: "Too many wrong tokens from this address: retry after the Retry-After seconds",
         500: "A server bug (logged with details)",
@@ -36,19 +37,27 @@ def _errors(*codes: int) -> dict[str, Any]:
 _STREAM_DOC = f"""WebSocket (upgrade with GET). One audio stream at a time per connection; several in sequence.
 
 Client → server:
+- `{{"type": "hello", "device": "kitchen", "area": "kitchen", "skills": ["media", "volume"]}}` (optional,
+  first): this connection is that device while it lasts, streaming or not: its timers ring here and
+  announcements come here. `skills`: plugins whose commands the device carries out itself (sent to it as
+  `command` events).
 - `{{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}}` opens a stream.
   Encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved; `channels` optional), or a compressed
   container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
   Optional: `wake_models` (built-in model names of the server's `wake.engine`), `backpressure` (true: the server stops reading instead of
-  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
+  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}),
+  `device` and `area` (as in `hello`; without either the connection is a device of its own).
 - binary messages: audio, any length up to server.max_message_bytes.
 - `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.
+- `{{"type": "command_done", "id": 3, "reply": "Paused."}}`: the answer to `command` 3.
 
 Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
 `partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
 messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
 `speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
-connection stays open), `done`.
+connection stays open), `done`; and, streaming or not: `alarm` (`ringing`: an alarm rings on this device
+until "stop", said without the wake word, so stream meanwhile), `stopped`, `listen` (a question was
+asked: stream one command, no wake word needed), `command` (`id`, `intent`, `slots`: carry it out).
 
 Authentication: the token in an `Authorization: Bearer` header, or else in the first message, which must be
 a `start` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
@@ -92,9 +101,42 @@ def spec(server_url: str) -> dict[str, Any]:
                     "security": bearer,
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 2000}}, "required": ["text"]}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "text": {"type": "string", "maxLength": 2000},
+                                        "device": {"type": "string", "description": "whose conversation: its timers, its pending question (default: http)"},
+                                        "area": {"type": "string", "description": "where the device is (commands may name areas)"},
+                                    },
+                                    "required": ["text"],
+                                }
+                            }
+                        },
                     },
                     "responses": {"200": _json({"$ref": "#/components/schemas/Understanding"}, "The intent and the reply"), **_errors(400, 401, 413, 429, 500, 503)},
+                }
+            },
+            "/v1/announce": {
+                "post": {
+                    "summary": "Speak a text on a device (a satellite, a browser, the hub's own speaker)",
+                    "description": "A device that is not connected hears it when it reconnects within assistant.announcement_hold_seconds (202).",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Speech"}}}},
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Delivery"}, "Being spoken on the device"),
+                        "202": _json({"$ref": "#/components/schemas/Delivery"}, "Held until the device reconnects"),
+                        **_errors(400, 401, 413, 429, 500, 503),
+                    },
+                }
+            },
+            "/v1/converse": {
+                "post": {
+                    "summary": "Ask a connected device a question: speak the text, then hear its next command without the wake word",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Speech"}}}},
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Delivery"}, "Being asked"), **_errors(400, 401, 409, 413, 429, 500, 503)},
                 }
             },
             "/v1/stream": {
@@ -151,10 +193,21 @@ def spec(server_url: str) -> dict[str, Any]:
                     },
                     "required": ["text", "duration", "segments"],
                 },
+                "Speech": {
+                    "type": "object",
+                    "properties": {"device": {"type": "string"}, "text": {"type": "string", "maxLength": 2000}},
+                    "required": ["device", "text"],
+                },
+                "Delivery": {
+                    "type": "object",
+                    "properties": {"device": {"type": "string"}, "delivered": {"type": "boolean"}, "held_seconds": {"type": ["number", "null"]}},
+                    "required": ["device", "delivered"],
+                },
                 "Understanding": {
                     "type": "object",
                     "properties": {
                         "text": {"type": "string"},
+                        "device": {"type": "string"},
                         "intent": {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]},
                         "no_intent": {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]},
                         "reply": {"$ref": "#/components/schemas/Event"},

@@ -12,6 +12,10 @@ handle's ``started`` is set when the last byte was handed to the socket, and
 ``finished`` the reply's duration later (replies sent while another still
 plays are timed after it, as the page and the satellite queue them). A
 ``stop()`` ends them at once, marked ``interrupted``.
+
+One output per connection, shared by its streams' pipelines and by the
+announcements spoken between streams: a reply's header and chunks are queued
+in one go, so two replies never interleave on the socket.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class WebSocketOutput:
         self._lock = threading.Lock()
         self._active: dict[int, tuple[Playback, list[threading.Timer]]] = {}
         self._busy_until = 0.0
+        self._sending = threading.Lock()
 
     def play(self, audio: np.ndarray, rate: int = SAMPLE_RATE) -> Playback:
         samples = np.asarray(audio)
@@ -56,11 +61,12 @@ class WebSocketOutput:
         data = samples.astype("<i2", copy=False).tobytes()
         with self._lock:
             self._active[reply] = (playback, [])
-        self._emitter.emit(ReplyAudio(id=reply, rate=rate, samples=len(samples), bytes=len(data)))
         last = (len(data) - 1) // CHUNK_BYTES * CHUNK_BYTES
-        for offset in range(0, len(data), CHUNK_BYTES):
-            on_sent = (lambda: self._sent(reply)) if offset == last else None
-            self._link.send_bytes(data[offset : offset + CHUNK_BYTES], on_sent)
+        with self._sending:
+            self._emitter.emit(ReplyAudio(id=reply, rate=rate, samples=len(samples), bytes=len(data)))
+            for offset in range(0, len(data), CHUNK_BYTES):
+                on_sent = (lambda: self._sent(reply)) if offset == last else None
+                self._link.send_bytes(data[offset : offset + CHUNK_BYTES], on_sent)
         return playback
 
     def _sent(self, reply: int) -> None:

@@ -2,14 +2,21 @@
 
 Client → server:
 
+- ``{"type": "hello", "device": "kitchen", "area": "kitchen", "skills": ["media"]}`` (optional, first):
+  this connection is that device, for as long as it lasts, streaming or not: the device's
+  timers ring here and announcements come here; ``skills`` are plugins whose commands the
+  device carries out itself (sent to it as ``command`` events). Optional ``token``.
 - ``{"type": "start", "rate": 16000, "encoding": "pcm_s16le", "wake": true}`` opens a stream.
   Optional: ``channels`` (PCM, interleaved), ``wake_models`` (built-in names of the server's ``wake.engine``),
   ``backpressure`` (true: the server stops reading instead of dropping audio when it falls behind,
   for recordings sent faster than real time), ``token``, ``options`` (per-stream config overrides,
-  e.g. ``{"vad.end_silence_ms": 500}``; only the keys in :data:`STREAM_OPTIONS`).
+  e.g. ``{"vad.end_silence_ms": 500}``; only the keys in :data:`STREAM_OPTIONS`), ``device`` and
+  ``area`` (as in ``hello``, for clients that send no ``hello``; without either the connection is
+  a device of its own, forgotten when it closes).
 - binary messages: audio in the announced encoding, any length up to ``server.max_message_bytes``.
 - ``{"type": "stop"}``: end of audio; the server answers with the remaining events and ``done``.
   A new ``start`` may follow on the same connection.
+- ``{"type": "command_done", "id": 3, "reply": "Paused.", "data": {...}}``: the answer to ``command`` 3.
 
 Server → client: JSON events (``Event.to_dict``), plus binary messages right after a
 ``reply_audio`` event carrying its PCM. This module has no server dependencies so
@@ -18,6 +25,7 @@ clients (the satellite) share it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +33,7 @@ from pydantic import ValidationError
 
 from assistant.audio.raw import PCM_FORMATS
 from assistant.config import Config
+from assistant.conversations.device import BadDevice, area_name, device_id
 from assistant.server.untrusted import BadJson, loads, shown
 from assistant.wake import BUILTIN
 
@@ -105,6 +114,8 @@ class StartRequest:
     backpressure: bool = False
     token: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    device: Hello | None = None
+    """The device the client says it is (``device``/``area`` fields), None when it did not say."""
 
     @property
     def pcm_format(self) -> str | None:
@@ -145,6 +156,27 @@ class StartRequest:
             raise ProtocolError("bad_start", f"invalid stream options: {problems}") from None
 
 
+@dataclass(frozen=True)
+class Hello:
+    """Which device a connection is (``hello``, or ``device``/``area`` in ``start``)."""
+
+    device: str
+    area: str | None = None
+    skills: frozenset[str] = frozenset()
+
+
+MAX_SKILLS = 16
+
+
+@dataclass(frozen=True)
+class CommandDone:
+    """A device's answer to a ``command``."""
+
+    id: int
+    reply: str
+    data: dict[str, Any] | None = None
+
+
 def parse_message(text: str) -> dict[str, Any]:
     """A text message as a JSON object with a string ``type``; anything else is a :class:`ProtocolError`."""
     try:
@@ -158,10 +190,11 @@ def parse_message(text: str) -> dict[str, Any]:
 
 def parse_start(message: dict[str, Any]) -> StartRequest:
     """Validate a ``start`` message; every problem is named so a client author can fix it."""
-    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options"}
+    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options", "device", "area"}
     unknown = sorted(set(message) - known)
     if unknown:
         raise ProtocolError("bad_start", f"unknown start field(s) {shown(unknown)}; allowed: {sorted(known)}")
+    device = _device(message, "bad_start") if "device" in message or "area" in message else None
     encoding = message.get("encoding", "pcm_s16le")
     if not isinstance(encoding, str):
         raise ProtocolError("bad_start", f'encoding must be a string such as "pcm_s16le", got {shown(encoding)}')
@@ -205,7 +238,41 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         backpressure=backpressure,
         token=token,
         options=dict(options),
+        device=device,
     )
+
+
+def parse_hello(message: dict[str, Any]) -> Hello:
+    """Validate a ``hello`` message (which device this connection is)."""
+    known = {"type", "device", "area", "skills", "token"}
+    unknown = sorted(set(message) - known)
+    if unknown:
+        raise ProtocolError("bad_hello", f"unknown hello field(s) {shown(unknown)}; allowed: {sorted(known)}")
+    if "device" not in message:
+        raise ProtocolError("bad_hello", 'hello needs the "device" id, e.g. {"type": "hello", "device": "kitchen", "area": "kitchen"}')
+    hello = _device(message, "bad_hello")
+    skills = message.get("skills", [])
+    if not isinstance(skills, list) or len(skills) > MAX_SKILLS or not all(isinstance(x, str) and re.fullmatch(_SKILL, x) for x in skills):
+        raise ProtocolError("bad_hello", f"skills must be a list of up to {MAX_SKILLS} plugin names such as \"media\", got {shown(skills)}")
+    return Hello(hello.device, hello.area, frozenset(skills))
+
+
+def parse_command_done(message: dict[str, Any]) -> CommandDone:
+    reply, data, ident = message.get("reply", ""), message.get("data"), message.get("id")
+    if not _integer(ident) or not isinstance(reply, str) or (data is not None and not isinstance(data, dict)):
+        raise ProtocolError("bad_command_done", 'command_done needs the command\'s integer "id", a "reply" string and optionally a "data" object')
+    return CommandDone(ident, reply, data)
+
+
+_SKILL = r"[A-Za-z_][A-Za-z0-9_-]{0,39}"
+
+
+def _device(message: dict[str, Any], code: str) -> Hello:
+    """The ``device`` and ``area`` of a message, validated (a missing device is an error)."""
+    try:
+        return Hello(device_id(message.get("device")), area_name(message.get("area")))
+    except BadDevice as exc:
+        raise ProtocolError(code, str(exc)) from None
 
 
 def _integer(value: Any) -> bool:

@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Callable
 
 from assistant.audio.source import CHUNK_SECONDS
+from assistant.audio.playback import AudioOutput
 from assistant.config import Config
+from assistant.conversations import Conversation
 from assistant.events import Error, EventEmitter, Overload, StreamDone, StreamReady
 from assistant.pipeline import Pipeline
 from assistant.server.audio_in import ChunkQueue, ContainerInput, PcmInput, QueueSource, StreamInput
-from assistant.server.link import ClientLink
 from assistant.server.metrics import Metrics
-from assistant.server.output import WebSocketOutput
 from assistant.server.protocol import StartRequest
 from assistant.stages import Resources, make_pipeline
 
@@ -31,17 +31,19 @@ _log = logging.getLogger(__name__)
 OVERLOAD_REPORT_SECONDS = 1.0
 
 
-def build_pipeline(config: Config, emitter: EventEmitter, resources: Resources, link: ClientLink, *, synchronous: bool) -> Pipeline:
-    """The one place a stream's pipeline is assembled: the same as `assistant run`, replies sent to the client.
+def build_pipeline(
+    config: Config, emitter: EventEmitter, resources: Resources, output: AudioOutput | None, conversation: Conversation, *, synchronous: bool
+) -> Pipeline:
+    """The one place a stream's pipeline is assembled: the same as `assistant run`, hearing the connection's
+    device, replies sent to the client through the connection's ``output``.
 
     ``synchronous`` for clients that send faster than real time with backpressure (recordings): each
     turn completes before the audio after it is heard, as in a file run. Live streams keep listening
     while a reply plays, so the wake word can barge in and no audio piles up.
     """
-    output = WebSocketOutput(link, emitter) if resources.speaker is not None else None
     # chimes stay on the client's side: it hears `wake` and `error` events sooner than any audio we could send
     quiet = config.model_copy(update={"feedback": config.feedback.model_copy(update={"chimes": False})})
-    return make_pipeline(quiet, emitter, resources, output=output, synchronous=synchronous)
+    return make_pipeline(quiet, emitter, resources, output=output, synchronous=synchronous, conversation=conversation)
 
 
 class DropReporter:
@@ -89,7 +91,8 @@ class Stream:
         on_finished: Callable[[], None],
         *,
         resources: Resources,
-        link: ClientLink,
+        output: AudioOutput | None,
+        conversation: Conversation,
     ) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.request = request
@@ -101,7 +104,6 @@ class Stream:
         self.queue = ChunkQueue(max(1, math.ceil(server.queue_seconds / CHUNK_SECONDS)))
         self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe)
         self.drops = DropReporter(self.queue, emitter, metrics)
-        self.pipeline = build_pipeline(self.config, emitter, resources, link, synchronous=request.backpressure)
         self._asr_unavailable = resources.asr_unavailable
         self.input: StreamInput
         if request.pcm_format is not None:
@@ -109,6 +111,9 @@ class Stream:
         else:
             capacity = max(server.max_message_bytes, int(server.queue_seconds * request.bytes_per_second()))
             self.input = ContainerInput(request, self.queue, self.drops, emitter.emit, capacity)
+        self.device = conversation.id
+        # last: from here the pipeline is the device's outlet, until the stream's thread closes it
+        self.pipeline = build_pipeline(self.config, emitter, resources, output, conversation, synchronous=request.backpressure)
         self._on_finished = on_finished
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True)
 
@@ -120,6 +125,7 @@ class Stream:
             rate=self.request.rate,
             wake=list(wake.models) if wake.enabled else [],
             queue_seconds=self.queue.capacity * CHUNK_SECONDS,
+            device=self.device,
         )
 
     def start(self) -> None:
