@@ -71,6 +71,7 @@ class VadConfig(_Section):
     speculate_ms: int = Field(default=150, ge=30, le=5000)
     closed_silence_ms: int = Field(default=250, ge=30, le=5000)
     open_silence_ms: int = Field(default=300, ge=30, le=5000)
+    open_min_snr_db: float = Field(default=30.0, ge=0, le=100)
 
 
 class AsrConfig(_Section):
