@@ -14,7 +14,7 @@ from rapidfuzz.distance import Indel
 
 from assistant.intents import Duration, Plugin, Reply, Wildcard
 from assistant.intents.normalize import normalize
-from assistant.intents.numbers import ordinal_words
+from assistant.numbers import ordinal_words
 from assistant.intents.scheduler import Job
 from assistant.intents.slots import duration_seconds
 
