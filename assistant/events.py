@@ -103,6 +103,21 @@ class Wake(Event):
 
 
 @dataclass(kw_only=True)
+class WakeScores(Event):
+    """How close each wake model came to firing, for a client that asked (``wake_scores`` in ``start``).
+
+    ``scores``: each model's highest score over the audio since the previous report (about every
+    :data:`~assistant.server.wake_scores.REPORT_SECONDS` of audio, while the pipeline listens for the wake
+    word); ``thresholds``: the score each model must pass to fire, so a graph can draw the line.
+    """
+
+    type: ClassVar[str] = "wake_scores"
+    audio_t: float
+    scores: dict[str, float]
+    thresholds: dict[str, float]
+
+
+@dataclass(kw_only=True)
 class SpeechStart(Event):
     type: ClassVar[str] = "speech_start"
     audio_t: float
@@ -214,6 +229,10 @@ class StreamReady(Event):
     """Wake models the stream listens for; empty when every utterance is a command."""
     queue_seconds: float = 0.0
     """Audio the server buffers for this stream before it drops frames (or, with backpressure, stops reading)."""
+    device: str | None = None
+    """The device the client said it is (``device`` in ``start``), e.g. "kitchen-pi"."""
+    area: str | None = None
+    """Where that device is (``area`` in ``start``), e.g. "kitchen"."""
 
 
 @dataclass(kw_only=True)
@@ -243,6 +262,30 @@ class ReplyAudioStop(Event):
 
     type: ClassVar[str] = "reply_audio_stop"
     id: int
+
+
+@dataclass(kw_only=True)
+class HubEvent(Event):
+    """An event of some stream on the server, for clients that watch the hub (``{"type": "watch"}``).
+
+    ``event`` is that stream's event exactly as its own client got it (its ``t`` on that stream's clock);
+    this event's ``t`` is on the hub's clock, shared by every stream. ``device`` is the label the stream is
+    known by: the ``device`` of its ``start`` message, else its session id.
+    """
+
+    type: ClassVar[str] = "hub"
+    session: str
+    device: str
+    area: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Watching(Event):
+    """The hub's recent events were replayed (as ``hub`` events) and live ones follow; ``t`` is the hub's clock now."""
+
+    type: ClassVar[str] = "watching"
+    devices: int
 
 
 EventSink = Callable[[Event], None]

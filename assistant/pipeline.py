@@ -36,7 +36,7 @@ from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.playback import AudioOutput
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import Error, EventEmitter, Intent, NoIntent, State, Wake
+from assistant.events import Error, EventEmitter, Intent, NoIntent, State, Transcript, Wake
 from assistant.feedback import chime
 from assistant.intents.dispatcher import Dispatcher
 from assistant.reply import speak
@@ -50,6 +50,8 @@ _log = logging.getLogger(__name__)
 _WAKE_LOOKBACK = int(0.3 * SAMPLE_RATE)
 """The wake model grows confident anywhere from 0.1 s before to 0.3 s after the word ends."""
 NOT_HEARD = "Sorry, I didn't catch that."
+MAX_TYPED = 4
+"""Typed commands that may wait for their turn (see :meth:`Pipeline.hear`)."""
 
 
 class Phase(enum.Enum):
@@ -92,6 +94,7 @@ class Pipeline:
         self.feedback = feedback
         self.synchronous = synchronous
         self._announcements = announcements if announcements is not None else queue.SimpleQueue()
+        self._typed: queue.Queue[str] = queue.Queue(MAX_TYPED)
         self._ring = RingBuffer(int(buffer_seconds * SAMPLE_RATE))
         self._pos = 0
         self._quiet_until = 0
@@ -127,13 +130,18 @@ class Pipeline:
             self._listen_step(start, chunk)
 
     def finish(self) -> None:
-        """The input ended: close the command in progress and let the turn in flight complete."""
+        """The input ended: close the command in progress and let the turn in flight complete, then those of
+        commands typed before the end."""
         if self.phase is Phase.CAPTURING:
             self.commands.finish()
             self._command_ended()
-        if self._turn is not None:
-            self._turn.result()
-            self._turn_done()
+        while True:
+            if self._turn is not None:
+                self._turn.result()
+                self._turn_done()
+            if self._typed.empty():
+                return
+            self._serve_waiting()
 
     def linger(self, limit: float) -> None:
         """After the input ended, stay for announcements due within ``limit`` seconds (a file that set a timer)."""
@@ -153,6 +161,23 @@ class Pipeline:
         """Speak ``text`` at the next moment the pipeline is listening (a finished timer); any thread."""
         self._announcements.put(text)
 
+    def hear(self, text: str) -> bool:
+        """A command typed instead of spoken (any thread): the turn a transcript would start, at the next moment
+        the pipeline listens. False when :data:`MAX_TYPED` already wait."""
+        try:
+            self._typed.put_nowait(text)
+        except queue.Full:
+            return False
+        return True
+
+    def idle(self) -> None:
+        """No audio is coming (a client that only types), on the thread that calls ``feed``: end a turn that has
+        finished, and serve a typed command or an announcement that waits."""
+        if self.phase is Phase.RESPONDING and self._turn is not None and self._turn.done():
+            self._turn_done()
+        if self.phase is Phase.LISTENING:
+            self._serve_waiting()
+
     def close(self) -> None:
         if self.output is not None:
             self.output.stop()
@@ -164,8 +189,7 @@ class Pipeline:
     # -- listening --------------------------------------------------------------------------
 
     def _listen_step(self, start: int, chunk: np.ndarray) -> None:
-        if not self._announcements.empty():
-            self._start_turn(self._speak, self._announcements.get())
+        if self._serve_waiting():
             return
         if self.wake is None or self._follow_up:
             self._follow_up = False
@@ -176,6 +200,19 @@ class Pipeline:
             self.endpointer.observe(chunk)
             return
         self._woken(detection.model, detection.score, detection.onset_samples_ago)
+
+    def _serve_waiting(self) -> bool:
+        """Start the turn of an announcement or else a typed command, if one waits."""
+        if not self._announcements.empty():
+            self._start_turn(self._speak, self._announcements.get())
+        elif not self._typed.empty():
+            text = self._typed.get()
+            self._follow_up = False  # a typed answer to a question replaces the spoken one
+            self.emitter.emit(Transcript(text=text))
+            self._start_turn(self._respond, Transcription(text, None))
+        else:
+            return False
+        return True
 
     def _woken(self, model: str, score: float, onset_samples_ago: int) -> None:
         self.emitter.emit(Wake(model=model, score=round(score, 4), audio_t=self._pos / SAMPLE_RATE))

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the HTTP API (served at ``/openapi.json``).
 
-Written out rather than generated: four endpoints do not need a framework to
+Written out rather than generated: a handful of endpoints do not need a framework to
 describe them, and the WebSocket protocol, which OpenAPI cannot express, is
 documented in prose on ``/v1/stream``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant import __version__
-from assistant.server.protocol import CONTAINER_ENCODINGS, PCM_ENCODINGS, STREAM_OPTIONS, CloseCode
+from assistant.server.protocol import CONTAINER_ENCODINGS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, PCM_ENCODINGS, STREAM_OPTIONS, CloseCode
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -40,18 +40,25 @@ Client → server:
   Encodings: {", ".join(sorted(PCM_ENCODINGS))} (interleaved; `channels` optional), or a compressed
   container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
   Optional: `wake_models` (pretrained names), `backpressure` (true: the server stops reading instead of
-  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}).
+  dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}),
+  `device` and `area` (names of up to {MAX_LABEL_CHARS} characters: the stream's label on the hub),
+  `wake_scores` (true: `wake_scores` events about five times a second).
 - binary messages: audio, any length up to server.max_message_bytes.
 - `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.
+- `{{"type": "text", "text": "what time is it"}}` (up to {MAX_TEXT_CHARS} characters): a command typed instead of
+  spoken, into the running stream (which may send no audio at all): `transcript`, `intent`, `reply`, reply audio.
+- `{{"type": "watch"}}`: also receive every stream's turn events, each wrapped in a `hub` event (`session`,
+  `device`, `area`, `event`): first the recent ones of every device, then `watching`, then live. A watching
+  connection is not closed for being idle.
 
 Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
 `partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
 messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
-`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
-connection stays open), `done`.
+`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `wake_scores` (`scores` and `thresholds` per
+model), `error` (`code`, `message`; the connection stays open), `done`; `hub` and `watching` when watching.
 
 Authentication: the token in an `Authorization: Bearer` header, or else in the first message, which must be
-a `start` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
+a `start` or `watch` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
 
 Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TRY_LATER} too many
 wrong tokens from this address (retry after the seconds in the reason), {CloseCode.TIMEOUT} idle or stalled
@@ -92,9 +99,16 @@ def spec(server_url: str) -> dict[str, Any]:
                     "security": bearer,
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 2000}}, "required": ["text"]}}},
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": MAX_TEXT_CHARS}}, "required": ["text"]}}},
                     },
                     "responses": {"200": _json({"$ref": "#/components/schemas/Understanding"}, "The intent and the reply"), **_errors(400, 401, 413, 429, 500, 503)},
+                }
+            },
+            "/v1/intents": {
+                "get": {
+                    "summary": "What the assistant understands: each plugin, its intents, slots and example sentences (as `assistant intents`)",
+                    "security": bearer,
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Catalog"}, "The loaded plugins"), **_errors(401, 429, 500, 503)},
                 }
             },
             "/v1/stream": {
@@ -150,6 +164,36 @@ def spec(server_url: str) -> dict[str, Any]:
                         "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
                     },
                     "required": ["text", "duration", "segments"],
+                },
+                "Catalog": {
+                    "type": "object",
+                    "properties": {
+                        "plugins": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "description": {"type": "string"},
+                                    "intents": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "plugin": {"type": "string"},
+                                                "description": {"type": "string"},
+                                                "slots": {"type": "array", "items": {"type": "string"}},
+                                                "examples": {"type": "array", "items": {"type": "string"}},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "off": {"type": "array", "items": {"type": "string"}, "description": "Plugins available but switched off"},
+                    },
+                    "required": ["plugins", "off"],
                 },
                 "Understanding": {
                     "type": "object",

@@ -10,6 +10,10 @@ Client → server:
 - binary messages: audio in the announced encoding, any length up to ``server.max_message_bytes``.
 - ``{"type": "stop"}``: end of audio; the server answers with the remaining events and ``done``.
   A new ``start`` may follow on the same connection.
+- ``{"type": "text", "text": "what time is it"}``: a command typed instead of spoken, into the running
+  stream: the same turn as a transcript (``transcript``, ``intent``, ``reply``, reply audio).
+- ``{"type": "watch"}``: also receive every stream's turn events as ``hub`` events (the page's device
+  view). Like ``start``, it may be the first message and carry the ``token``.
 
 Server → client: JSON events (``Event.to_dict``), plus binary messages right after a
 ``reply_audio`` event carrying its PCM. This module has no server dependencies so
@@ -47,6 +51,10 @@ CONTAINER_ENCODINGS = {
 
 MIN_RATE, MAX_RATE = 8000, 192000
 MAX_CHANNELS = 8
+MAX_TEXT_CHARS = 2000
+"""The longest sentence a client may type (``text`` messages, ``POST /v1/understand``)."""
+MAX_LABEL_CHARS = 64
+"""The longest ``device`` or ``area`` name."""
 
 STREAM_OPTIONS = (
     "vad.aggressiveness",
@@ -105,6 +113,12 @@ class StartRequest:
     backpressure: bool = False
     token: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    device: str | None = None
+    """What the client calls itself ("kitchen-pi"): the stream's label on the hub."""
+    area: str | None = None
+    """Where the device is ("kitchen")."""
+    wake_scores: bool = False
+    """Send ``wake_scores`` events: how close each wake model came to firing."""
 
     @property
     def pcm_format(self) -> str | None:
@@ -154,7 +168,7 @@ def parse_message(text: str) -> dict[str, Any]:
 
 def parse_start(message: dict[str, Any]) -> StartRequest:
     """Validate a ``start`` message; every problem is named so a client author can fix it."""
-    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options"}
+    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options", "device", "area", "wake_scores"}
     unknown = sorted(set(message) - known)
     if unknown:
         raise ProtocolError("bad_start", f"unknown start field(s) {shown(unknown)}; allowed: {sorted(known)}")
@@ -174,7 +188,8 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         raise ProtocolError("bad_start", f"channels must be an integer from 1 to {MAX_CHANNELS}, got {shown(channels)}")
     wake = message.get("wake")
     backpressure = message.get("backpressure", False)
-    for name, value in (("wake", wake), ("backpressure", backpressure)):
+    wake_scores = message.get("wake_scores", False)
+    for name, value in (("wake", wake), ("backpressure", backpressure), ("wake_scores", wake_scores)):
         if value is not None and not isinstance(value, bool):
             raise ProtocolError("bad_start", f"{name} must be true or false, got {shown(value)}")
     models = message.get("wake_models")
@@ -200,7 +215,33 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         backpressure=backpressure,
         token=token,
         options=dict(options),
+        device=_label(message, "device"),
+        area=_label(message, "area"),
+        wake_scores=wake_scores,
     )
+
+
+def parse_text(message: dict[str, Any]) -> str:
+    """A ``text`` message: the sentence, stripped; anything else is a :class:`ProtocolError`."""
+    unknown = sorted(set(message) - {"type", "text"})
+    if unknown:
+        raise ProtocolError("bad_text", f'unknown text field(s) {shown(unknown)}; send {{"type": "text", "text": "what time is it"}}')
+    text = message.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ProtocolError("bad_text", f'a text message needs a non-empty "text", e.g. {{"type": "text", "text": "what time is it"}}; got {shown(text)}')
+    if len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError("bad_text", f"the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    return text.strip()
+
+
+def _label(message: dict[str, Any], name: str) -> str | None:
+    """An optional name such as ``device`` or ``area``: 1 to MAX_LABEL_CHARS printable characters."""
+    value = message.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_LABEL_CHARS or not value.isprintable():
+        raise ProtocolError("bad_start", f'{name} must be a name of 1 to {MAX_LABEL_CHARS} printable characters, such as "kitchen", got {shown(value)}')
+    return value.strip()
 
 
 def _integer(value: Any) -> bool:

@@ -3,7 +3,9 @@
 The pipeline is the same class ``assistant run`` uses; its worker thread runs
 ``Pipeline.run`` over a :class:`~assistant.server.audio_in.QueueSource`, so the
 server has no second implementation of the loop. Events leave through the
-connection's emitter (thread-safe) and end with ``done``.
+connection's emitter (thread-safe) and end with ``done``. A typed command
+(``text`` message) waits in the pipeline and pokes the queue, so a client
+that sends no audio gets its turn too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from assistant.server.link import ClientLink
 from assistant.server.metrics import Metrics
 from assistant.server.output import WebSocketOutput
 from assistant.server.protocol import StartRequest
+from assistant.server.wake_scores import ScoreReporter
 from assistant.stages import Resources, make_pipeline
 
 _log = logging.getLogger(__name__)
@@ -99,9 +102,15 @@ class Stream:
         self.stopping = False
         server = config.server
         self.queue = ChunkQueue(max(1, math.ceil(server.queue_seconds / CHUNK_SECONDS)))
-        self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe)
-        self.drops = DropReporter(self.queue, emitter, metrics)
         self.pipeline = build_pipeline(self.config, emitter, resources, link, synchronous=request.backpressure)
+        if request.wake_scores and self.pipeline.wake is not None:
+            wake = self.config.wake
+            thresholds = {name: wake.thresholds.get(name, wake.threshold) for name in self.pipeline.wake.names}
+            self.pipeline.wake = ScoreReporter(self.pipeline.wake, emitter.emit, thresholds, lambda: self.pipeline.position)
+        self.source = QueueSource(
+            self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe, on_idle=self.pipeline.idle
+        )
+        self.drops = DropReporter(self.queue, emitter, metrics)
         self._asr_unavailable = resources.asr_unavailable
         self.input: StreamInput
         if request.pcm_format is not None:
@@ -120,6 +129,8 @@ class Stream:
             rate=self.request.rate,
             wake=list(wake.models) if wake.enabled else [],
             queue_seconds=self.queue.capacity * CHUNK_SECONDS,
+            device=self.request.device,
+            area=self.request.area,
         )
 
     def start(self) -> None:
@@ -128,6 +139,13 @@ class Stream:
         self.metrics.active_streams.inc()
         self.metrics.streams.inc()
         self._thread.start()
+
+    def hear(self, text: str) -> bool:
+        """A command the client typed: answered in turn, also while no audio comes. False when too many wait."""
+        if not self.pipeline.hear(text):
+            return False
+        self.queue.poke()
+        return True
 
     def stop(self) -> None:
         """The client sent ``stop``: finish the audio already received, then ``done``."""
