@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 STAGES = ["wake", "speech", "endpoint", "recognition", "intent", "handler", "synthesis", "first-audio"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+TOKEN = "open sesame"
 ORDER = 15
 """A coffee-dev order that whisper tiny.en gets right after this "alexa" (tests/test_back_to_back.py)."""
 
@@ -64,12 +65,12 @@ def shots(tmp_path_factory):
 class Page:
     """A page of the browser with the JavaScript errors it raised."""
 
-    def __init__(self, browser, url: str, *, viewport=DESKTOP, **options) -> None:
+    def __init__(self, browser, url: str, *, viewport=DESKTOP, link: str = "open", **options) -> None:
         self.page = browser.new_page(viewport=viewport, **options)
         self.problems: list[str] = []
         self.page.on("pageerror", lambda error: self.problems.append(str(error)))
         self.page.goto(url)
-        self.page.wait_for_selector("#link[data-state=open]", timeout=20000)
+        self.page.wait_for_selector(f"#link[data-state={link}]", timeout=20000)
 
     def __enter__(self):
         return self.page
@@ -171,14 +172,20 @@ def test_the_page_shows_what_it_hears_where_the_time_went_and_the_reply(browser,
         assert view.problems == []
 
 
-def test_the_page_works_behind_tls(browser, tmp_path):
-    """https:// and wss:// with the server's own certificate: the microphone (a secure context) and typing."""
+def test_the_page_works_behind_tls_with_a_token(browser, tmp_path):
+    """https:// and wss:// with the server's own certificate and a token: the page asks for the token, then
+    the microphone (a secure context) and typing work; a link carrying the token connects at once."""
     cert, key = self_signed_certificate(tmp_path)
-    with running_server(config(server={"tls_cert": str(cert), "tls_key": str(key)})) as secure:
+    with running_server(config(server={"tls_cert": str(cert), "tls_key": str(key), "token": TOKEN})) as secure:
         assert secure.url.startswith("https://")
-        view = Page(browser, f"{secure.url}/", ignore_https_errors=True)
+        view = Page(browser, f"{secure.url}/", link="unauthorized", ignore_https_errors=True)
         with view as page:
+            assert "token" in page.text_content("#link") and page.is_visible("#token")
+            page.fill("#token", TOKEN)
+            page.keyboard.press("Tab")
+            page.wait_for_selector("#link[data-state=open]", timeout=20000)
             assert "TLS" in page.text_content("#link")
+            page.wait_for_selector("#plugin-list details[data-plugin=clock]", state="attached", timeout=20000)
             _type(page, "what time is it")
             page.wait_for_function("document.getElementById('intent').textContent.startsWith('HassGetCurrentTime')", timeout=30000)
             page.click("#toggle")
@@ -187,3 +194,7 @@ def test_the_page_works_behind_tls(browser, tmp_path):
             page.click("#toggle")
             page.wait_for_selector("#status[data-state=idle]", timeout=20000)
             assert view.problems == []
+        linked = Page(browser, f"{secure.url}/#token={TOKEN.replace(' ', '%20')}", ignore_https_errors=True)
+        with linked as page:
+            assert page.evaluate("location.hash") == "" and page.input_value("#token") == TOKEN  # remembered, not left in the address bar
+            assert linked.problems == []

@@ -15,13 +15,14 @@ import { ms, renderLegend, renderTurn, scaleOf, TurnLog } from "./turns.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_LOG = 200;
+const MAX_KEPT_EVENTS = 5000;
 const KEEP_TURNS = 20;
 const LEVEL_ARIA_MS = 250;
 const STOP_TIMEOUT_MS = 15000;
 const CONNECT_WAIT_MS = 10000;
 const START_ERRORS = new Set(["bad_start", "stream_failed", "already_started", "bad_json", "bad_message"]);
 
-window.assistantEvents = []; // every event of the page's own stream, for people poking in the console (and for tests)
+window.assistantEvents = []; // the page's own stream's latest events, for people poking in the console (and for tests)
 
 const turns = new TurnLog(KEEP_TURNS);
 const hub = new HubView($("devices"), $("no-devices"));
@@ -42,17 +43,21 @@ const link = new Link({ onEvent, onBinary: (data) => player.bytes(data), onState
 
 const SETTINGS = ["token", "device", "area"];
 
+// Settings come from the URL's fragment (`#token=...&device=kitchen`: a fragment never reaches the
+// server's logs), else from the last visit; they are remembered, and the fragment is cleared.
 function loadSettings() {
-  const fromUrl = new URLSearchParams(location.hash.slice(1)); // a fragment never reaches the server's logs
+  const fromUrl = new URLSearchParams(location.hash.slice(1));
   for (const id of SETTINGS) $(id).value = fromUrl.get(id) || localStorage.getItem(`assistant.${id}`) || "";
   if (!$("device").value) $("device").value = `browser-${Math.random().toString(16).slice(2, 6)}`;
+  const remember = (id) => localStorage.setItem(`assistant.${id}`, $(id).value.trim());
+  SETTINGS.forEach(remember);
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   for (const id of SETTINGS) {
     $(id).addEventListener("change", () => {
-      localStorage.setItem(`assistant.${id}`, $(id).value.trim());
+      remember(id);
       if (id === "token") reconnect();
     });
   }
-  localStorage.setItem("assistant.device", $("device").value.trim());
 }
 
 function token() {
@@ -99,6 +104,7 @@ function onEvent(event) {
     return;
   }
   window.assistantEvents.push(event);
+  if (window.assistantEvents.length > MAX_KEPT_EVENTS) window.assistantEvents.shift();
   log(event);
   for (const w of [...waiters]) {
     if (w.match(event)) settle(w, () => w.resolve(event));

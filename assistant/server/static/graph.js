@@ -26,8 +26,12 @@ export class WakeGraph {
     this.max = 0;
   }
 
+  // A new stream: its own scores, its own highest.
   reset() {
     this.points.clear();
+    this.max = 0;
+    this.svg.dataset.crossed = "false";
+    this.svg.dataset.max = "0";
     this.render();
   }
 
