@@ -89,12 +89,14 @@ export class Turn {
     return undefined;
   }
 
+  // What was said, or what stands in for it ({text, quoted}); null before anything happened.
   get said() {
-    if (this.events.transcript) return this.events.transcript.text || "(nothing recognised)";
-    if (this.noSpeech) return "(no speech after the wake word)";
-    if (this.announcement) return "(announcement)";
-    if (this.events.wake) return "…";
-    return "";
+    const transcript = this.events.transcript;
+    if (transcript) return transcript.text ? { text: transcript.text, quoted: true } : { text: "nothing recognised", quoted: false };
+    if (this.noSpeech) return { text: "no speech after the wake word", quoted: false };
+    if (this.announcement) return { text: "announcement", quoted: false };
+    if (this.events.wake || this.events.speech_start) return { text: this.complete ? "not heard" : "listening…", quoted: false };
+    return null;
   }
 }
 
@@ -171,7 +173,7 @@ export function renderTurn(turn, scaleMs, { compact = false } = {}) {
     "span",
     { className: "turn-text" },
     turn.typed ? element("span", { className: "typed", title: "typed", "aria-label": "typed:" }, "⌨ ") : null,
-    element("q", {}, turn.said),
+    turn.said?.quoted ? element("q", {}, turn.said.text) : element("em", { className: "quiet" }, turn.said?.text ?? ""),
     intent ? element("span", { className: "turn-intent" }, ` ${intent}`) : null,
     reply ? element("span", { className: "turn-reply" }, ` → ${reply}`) : null,
   );
