@@ -1,6 +1,6 @@
 // The rolling graph of wake-word scores (`wake_scores` events: each model's highest score about
-// five times a second, with its threshold), drawn in SVG: one line per model, the threshold as a
-// dashed line, a dot where a score crossed it. Gaps (the pipeline was capturing a command, not
+// five times a second, with the threshold it must pass, the wake engine's own), drawn in SVG: one
+// line per model, the threshold as a dashed line, a dot where a score went over it (it fired). Gaps (the pipeline was capturing a command, not
 // listening for the wake word) break the line.
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -43,7 +43,7 @@ export class WakeGraph {
       series.push({ t: event.audio_t, score });
       while (series.length && series[0].t < event.audio_t - WINDOW_SECONDS) series.shift();
       this.max = Math.max(this.max, score);
-      if (score >= (this.thresholds[model] ?? 1)) this.svg.dataset.crossed = "true";
+      if (score > (this.thresholds[model] ?? 1)) this.svg.dataset.crossed = "true";
     }
     this.svg.dataset.max = this.max.toFixed(3);
     this.render();
@@ -70,7 +70,7 @@ export class WakeGraph {
       series.forEach((p, j) => {
         if (j > 0 && p.t - series[j - 1].t > GAP_SECONDS) flush();
         run.push(`${x(p.t).toFixed(1)},${y(p.score).toFixed(1)}`);
-        if (p.score >= (this.thresholds[model] ?? 1)) children.push(node("circle", { class: "crossing", cx: x(p.t), cy: y(p.score), r: 3, fill: color }));
+        if (p.score > (this.thresholds[model] ?? 1)) children.push(node("circle", { class: "crossing", cx: x(p.t), cy: y(p.score), r: 3, fill: color }));
       });
       flush();
       const last = series.at(-1)?.score ?? 0;
@@ -82,6 +82,7 @@ export class WakeGraph {
     });
     this.svg.replaceChildren(...children);
     const threshold = [...lines][0];
+    if (threshold !== undefined) this.svg.dataset.threshold = String(threshold);
     this.svg.setAttribute("aria-label", `wake-word score, highest ${this.max.toFixed(2)}${threshold !== undefined ? `, fires at ${threshold}` : ""}`);
     this.legend.replaceChildren(...legend);
   }

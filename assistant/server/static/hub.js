@@ -114,7 +114,7 @@ export class HubView {
     const button = (label, key, what, message) =>
       element("button", { type: "button", className: "cancel", dataset: { key }, "aria-label": `${label} ${what} on ${name}`, onclick: () => this.onCancel({ device: device.id, ...message }) }, label);
     const alarms = device.alarms.map((text, i) =>
-      element("li", { className: "alarm", dataset: { alarm: "" } }, element("span", { className: "bell", "aria-hidden": "true" }, "🔔 "), element("span", { className: "what" }, text), i === 0 ? button("Stop", `${device.id}/alarm`, "the alarm", { alarm: true }) : null),
+      element("li", { className: "alarm", dataset: { alarm: "" } }, bell(), element("span", { className: "what" }, text), i === 0 ? button("Stop", `${device.id}/alarm`, "the alarm", { alarm: true }) : null),
     );
     const timers = device.timers.map((timer) =>
       element(
@@ -144,6 +144,18 @@ export class HubView {
         : element("p", { className: "quiet" }, "no turns yet"),
     );
   }
+}
+
+// A bell drawn in SVG (no emoji font needed), beside a ringing alarm.
+function bell() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "bell");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z");
+  svg.append(path);
+  return svg;
 }
 
 // 754.2 → "12:34", 3725 → "1:02:05"
