@@ -164,11 +164,13 @@ def test_a_watcher_sees_every_device_with_its_state_and_turns_live(server):
                 live = await _until(watcher, _hub("reply", "kitchen"))
                 await office.send(json.dumps({"type": "stop"}))
                 stopped = await _until(watcher, _status("office", state="idle"))  # connected, no stream open
+                await office.send(json.dumps({"type": "hello", "device": "office", "area": "Study"}))
+                moved = await _until(watcher, _status("office", area="study"))
                 await office.close()
                 gone = await _until(watcher, _status("office", state="offline"))
-                return replay, live, stopped, gone
+                return replay, live, stopped, moved, gone
 
-    replay, live, stopped, gone = asyncio.run(run())
+    replay, live, stopped, moved, gone = asyncio.run(run())
     assert all(event_from_dict(e).to_dict() == e for e in replay)
     ready = {e["device"]: e for e in replay if e["type"] == "hub" and e["event"]["type"] == "ready"}
     assert {"kitchen", "office"} <= set(ready) and replay[-1]["devices"] >= 2
@@ -182,7 +184,8 @@ def test_a_watcher_sees_every_device_with_its_state_and_turns_live(server):
     assert [k for k in turn if k in ("transcript", "intent", "reply")] == ["transcript", "intent", "reply"]
     done = next(e for e in stopped if e["type"] == "hub" and e["event"]["type"] == "done")
     assert done["session"] == ready["office"]["session"] and stopped[-1]["streams"] == []
-    assert not gone[-1]["forgotten"]  # a device that named itself is remembered while offline
+    assert moved[-1]["state"] == "idle"
+    assert not gone[-1]["forgotten"] and gone[-1]["area"] == "study"  # a device that named itself is remembered while offline
 
 
 def test_the_hub_lists_a_devices_timers_and_cancels_them(server):

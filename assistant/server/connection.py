@@ -280,8 +280,8 @@ class Connection:
         if self.conversation is not None:
             if hello.device != self.conversation.id:
                 raise ProtocolError("already_device", f"this connection is device {self.conversation.id!r}; open another connection for {hello.device!r}")
-            if hello.area is not None:
-                self.conversation.area = hello.area
+            if hello.area is not None:  # through the registry, which tells the hub (the device is connected: never forgotten meanwhile)
+                self.conversation.owner.device(hello.device, area=hello.area)
             return True
         try:
             resources = await asyncio.to_thread(self.state.models.resources)  # the first client waits for the models to load
