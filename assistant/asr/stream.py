@@ -63,6 +63,11 @@ class Speculator:
             spec = self.current = _Speculation(voiced_until, self._recognize(self.recognizer.snapshot()))
         return spec
 
+    def spoken_until(self, voiced_until: int) -> None:
+        """Speech so far ends at stream sample ``voiced_until``: a transcript of less (speech resumed) is dropped."""
+        if self.current is not None and self.current.voiced_until != voiced_until:
+            self.drop()
+
     def drop(self) -> None:
         """Speech resumed (or a new utterance began): the speculative transcript is of a shorter one."""
         if self.current is not None:
@@ -163,9 +168,7 @@ class CommandRecognizer:
         endpointer = self.endpointer
         speculator = self._speculator
         assert speculator is not None
-        current = speculator.current
-        if current is not None and current.voiced_until != endpointer.voiced_until:
-            speculator.drop()  # speech resumed: that transcript is of a shorter command
+        speculator.spoken_until(endpointer.voiced_until)
         if speculator.current is None and endpointer.trailing_silence_ms < turn_taking.speculate_ms:
             return VadOutput()
         spec = speculator.pause(endpointer.voiced_until)

@@ -81,9 +81,7 @@ class Transcriber:
 
     def _speculate(self) -> None:
         """Recognise in the background once the speaker has paused; drop that when they go on."""
-        current = self._speculator.current
-        if current is not None and current.voiced_until != self._voicing.voiced_until:
-            self._speculator.drop()
+        self._speculator.spoken_until(self._voicing.voiced_until)
         if self._voicing.trailing_silence_ms >= self._speculate_ms:
             self._speculator.pause(self._voicing.voiced_until)
 
