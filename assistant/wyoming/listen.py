@@ -13,7 +13,6 @@ goes wrong in a request still ends with its last answer (``not-detected``,
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from wyoming.asr import Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
@@ -29,9 +28,6 @@ from assistant.wyoming.wake import WakeListener
 if TYPE_CHECKING:
     from assistant.wyoming.connection import Connection
     from assistant.wyoming.server import WyomingServer
-
-_log = logging.getLogger(__name__)
-
 
 class AudioRequests:
     def __init__(self, link: Connection, server: WyomingServer) -> None:
@@ -106,7 +102,10 @@ class AudioRequests:
         try:
             tail = audio.finish()
             if isinstance(session, WakeListener):
-                await self._detections(await self.link.work(session.finish, tail), None, audio)
+                try:
+                    await self._detections(await self.link.work(session.finish, tail), None, audio)
+                except ClientError as exc:  # the detector failed: the client still learns nothing fired
+                    await self.link.error(exc)
                 if not self._detected:
                     await self.link.send(NotDetected().event())
                 return
