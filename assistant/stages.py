@@ -68,6 +68,7 @@ def make_turn_taking(config: Config, intents: IntentEngine) -> TurnTaking | None
         speculate_ms=v.speculate_ms,
         closed_ms=v.closed_silence_ms,
         open_ms=v.open_silence_ms,
+        open_min_snr_db=v.open_min_snr_db,
     )
 
 

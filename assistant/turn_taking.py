@@ -11,7 +11,10 @@ templates (:class:`~assistant.intents.fuzzy.Completion`):
 - ``CLOSED``: a whole command no template could take further; it ends once
   ``closed_ms`` of silence have passed;
 - ``OPEN``: a whole command a template could continue with something that
-  matters ("a large latte" + "with soy milk"); it ends after ``open_ms``;
+  matters ("a large latte" + "with soy milk"); it ends after ``open_ms``, when
+  the command stands at least ``open_min_snr_db`` above the noise floor: in
+  noise the weak ends of words pass for silence, pauses seem longer, and
+  orders were cut before their "with ..." (coffee-dev in kitchen noise at 6 dB);
 - ``PARTIAL`` (half a command: "set a timer for five") and ``NONE`` (no
   template begins like this): the endpointer's own silence applies, as people
   pause longest in the middle of what they say.
@@ -34,16 +37,22 @@ from assistant.intents.fuzzy import Completion
 class TurnTaking:
     judge: Callable[[Transcription], Completion]
     """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
-    speculate_ms: int = 150
+    speculate_ms: int = 100
     """Trailing silence after which the command so far is recognised in the background."""
-    closed_ms: int = 250
+    closed_ms: int = 200
     """Trailing silence that ends a command no template could continue."""
     open_ms: int = 300
     """Trailing silence that ends a whole command a template could continue."""
+    open_min_snr_db: float = 30.0
+    """``open_ms`` applies only to a command this far above the noise floor (see the module doc)."""
 
-    def silence_ms(self, heard: Transcription) -> int | None:
-        """The silence that ends a command heard as ``heard``; None: the endpointer's own."""
+    def silence_ms(self, heard: Transcription, snr_db: float) -> int | None:
+        """The silence that ends a command heard as ``heard`` at ``snr_db``; None: the endpointer's own."""
         if not heard.text:
             return None
         completion = self.judge(heard)
-        return {Completion.CLOSED: self.closed_ms, Completion.OPEN: self.open_ms}.get(completion)
+        if completion is Completion.CLOSED:
+            return self.closed_ms
+        if completion is Completion.OPEN and snr_db >= self.open_min_snr_db:
+            return self.open_ms
+        return None

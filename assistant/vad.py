@@ -160,6 +160,7 @@ class Endpointer:
         self._chunker = Chunker(self.frame)
         self._history = RingBuffer(self._history.capacity, start=position)
         self._levels.clear()
+        self._voiced_levels: list[float] = []
         self._recent.clear()
         self._silence_run = self._still_run = 0
         self._still_end_frames: int | None = None
@@ -182,6 +183,15 @@ class Endpointer:
     def trailing_silence_ms(self) -> int:
         """Silence since the last voiced frame of the command in progress (0 before it starts)."""
         return self._silence_run * self._frame_ms if self.phase is Phase.SPEECH else 0
+
+    @property
+    def snr_db(self) -> float:
+        """How far the command in progress stands above the noise floor: the 90th percentile of its voiced
+        frames' levels over the floor (coffee-dev: clean 40-73 dB, mixed with kitchen noise at 24 dB SNR
+        32-40, at 6 dB 14-22)."""
+        if not self._voiced_levels or self.floor.db is None:
+            return 0.0
+        return float(np.percentile(self._voiced_levels, 90)) - self.floor.db
 
     @property
     def voiced_until(self) -> int:
@@ -250,6 +260,7 @@ class Endpointer:
         if voiced:
             self._silence_run = self._still_run = 0
             self._last_voiced_end = self._pos
+            self._voiced_levels.append(level)
             self._still_end_frames = None  # a shortened wait applied to the silence it was judged on
         else:
             self._silence_run += 1

@@ -13,7 +13,7 @@ import random
 import re
 import threading
 
-from assistant.intents.numbers import parse_number
+from assistant.numbers import parse_number
 from tests.helpers import COFFEE_DEV
 
 LEAD_INS = ("", "can I get", "I'd like", "may I have", "give me", "brew", "make me", "I want", "can I have", "get me")

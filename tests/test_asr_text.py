@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from assistant.asr.grammar import build_grammar
-from assistant.asr.normalize import number_words, spoken_form
+from assistant.asr.normalize import spoken_form
+from assistant.numbers import number_to_words
 from assistant.vocabulary import Vocabulary
 
 
@@ -28,8 +29,8 @@ def test_spoken_form(written, spoken):
     assert spoken_form(written) == spoken
 
 
-def test_number_words():
-    assert [number_words(n) for n in (0, 13, 40, 99, 100, 101, 2024, 1_000_000)] == [
+def test_number_to_words():
+    assert [number_to_words(n) for n in (0, 13, 40, 99, 100, 101, 2024, 1_000_000)] == [
         "zero", "thirteen", "forty", "ninety nine", "one hundred", "one hundred one",
         "two thousand twenty four", "one million",
     ]

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.intents.fuzzy import tokenize
 from assistant.intents.normalize import normalize, normalize_template, without_repeats
-from assistant.intents.numbers import number_to_words, ordinal_words, parse_number
+from assistant.numbers import number_to_words, ordinal_words, parse_number
 
 
 @pytest.mark.parametrize("n", [*range(0, 130), 199, 200, 512, 999, 1000, 1001, 2024, 10_500, 1_200_000])

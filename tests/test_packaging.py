@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -34,8 +35,13 @@ def test_every_package_of_the_source_tree_is_listed_in_pyproject():
 @pytest.mark.slow
 def test_an_installed_wheel_has_the_built_in_skills(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    source = tmp_path / "source"  # a copy: setuptools builds inside the source tree, which would leave build/ in the checkout
+    source.mkdir()
+    for part in ("pyproject.toml", "README.md", "assistant", "intents"):
+        copy = shutil.copytree if (REPO / part).is_dir() else shutil.copy
+        copy(REPO / part, source / part, **({"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}))
     pip = [sys.executable, "-m", "pip"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"), str(REPO)], check=True, env=env, timeout=300)
+    subprocess.run([*pip, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True, env=env, timeout=300)
     (wheel,) = (tmp_path / "dist").glob("assistant-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

@@ -175,7 +175,7 @@ class CommandRecognizer:
         if spec.judged or not spec.result.done():
             return VadOutput()
         spec.judged = True
-        wait = turn_taking.silence_ms(spec.result.result())
+        wait = turn_taking.silence_ms(spec.result.result(), endpointer.snr_db)
         return endpointer.require_silence(wait) if wait is not None else VadOutput()
 
     def _handle(self, out: VadOutput) -> bool:

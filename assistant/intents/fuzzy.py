@@ -48,7 +48,7 @@ from hassil import (
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from assistant.intents.numbers import number_to_words, parse_number
+from assistant.numbers import number_to_words, parse_number
 from assistant.intents.templates import NotText, glued_blocks, spellings
 
 EPS, WORD, RANGE, ANY = range(4)

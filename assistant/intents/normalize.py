@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.intents.numbers import NUMBER_WORDS, number_to_words, ordinal_words
+from assistant.numbers import NUMBER_WORDS, number_to_words, ordinal_words
 
 _FRACTIONS = {(1, 2): "half", (1, 4): "quarter", (3, 4): "three quarters", (1, 3): "third", (2, 3): "two thirds"}
 _UNITS = {

@@ -27,7 +27,7 @@ from hassil import (
     WildcardSlotList,
 )
 
-from assistant.intents.numbers import number_to_words
+from assistant.numbers import number_to_words
 from assistant.intents.plugin import Wildcard
 from assistant.intents.templates import CompiledIntent, NotText, glued_blocks, spellings, walk
 from assistant.vocabulary import Vocabulary
