@@ -14,10 +14,20 @@ audio is the command. Two things make the answer quick:
   is the answer to ``audio-stop``.
 
 The recognizer gets the loaded intents' vocabulary (a vosk grammar, whisper
-hotwords), as everywhere. Runs on the connection's worker thread.
+hotwords), as everywhere. whisper's transcript comes with a phrase said twice
+in a row given once (:func:`~assistant.intents.normalize.without_repeats`):
+the window cascade keeps the short window's reading when our intents act on
+it, and they read it so collapsed, but tiny.en sometimes writes the whole
+command twice there ("make me an iced coffee with a lot of sugar make me an
+iced coffee with a lot of sugar", coffee-dev, bench/bench_wyoming.py) and
+whoever acts on the text next (Home Assistant's own agent) does not collapse
+repeats. vosk's text stays as it is: its words went out as they settled.
+Runs on the connection's worker thread.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -26,6 +36,7 @@ from assistant.asr.stream import Speculator, transcript_event
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.config import Config
 from assistant.events import EventEmitter, Partial, SpeechEnd
+from assistant.intents.normalize import without_repeats
 from assistant.stages import Resources
 from assistant.vad import Endpointer
 
@@ -73,6 +84,8 @@ class Transcriber:
         delay = (self._position - voiced_until) / SAMPLE_RATE if voiced_until else 0.0
         self._emitter.emit(SpeechEnd(audio_t=round(self._position / SAMPLE_RATE, 3), reason="end_of_input", endpoint_delay=round(delay, 3)))
         result = self._speculator.final(voiced_until)
+        if not self.recognizer.incremental:
+            result = dataclasses.replace(result, text=without_repeats(result.text))
         self._emitter.emit(transcript_event(result, 0.0))
         return result
 
