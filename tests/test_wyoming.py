@@ -266,6 +266,41 @@ def test_vosk_streams_partial_transcripts_in_korean():
         assert events[-2].data["text"] == "음악 틀어 줘"
 
 
+def test_openwakeword_and_the_espeak_ng_voice_are_offered_as_well():
+    """The other wake engine and the default voice: described, detecting and speaking as the defaults do."""
+    with running(config(wake={"engine": "openwakeword", "models": ["alexa"]}, asr={"engine": "none"}, tts={"engine": "pyttsx3"})) as server:
+
+        async def describe() -> Info:
+            async with server.client() as client:
+                await client.write_event(Describe().event())
+                return Info.from_event((await read_until(client, "info"))[-1])
+
+        info = ask(describe())
+        (alexa,) = info.wake[0].models
+        assert alexa.name == "alexa" and alexa.phrase == "alexa" and alexa.languages == ["en"]
+        assert alexa.attribution.url == "https://github.com/dscripka/openWakeWord" and alexa.version
+        (voice,) = info.tts[0].voices
+        assert voice.attribution.name == "eSpeak NG" and voice.languages == ["en"]  # the default voice names none: wyoming.language
+        assert not info.asr
+
+        events = ask(_detect(server, np.concatenate([read(WAKE_DEV / "alexa_0.flac"), silence(1.0)]), ["alexa"]))
+        assert [e.type for e in events] == ["detection"] and events[0].data["name"] == "alexa"
+
+        text = "The door is locked."  # words tiny.en hears right from espeak-ng (tests/test_tts_say.py)
+
+        async def synthesize() -> list:
+            async with server.client() as client:
+                await client.write_event(Synthesize(text=text).event())
+                return await read_until(client, "audio-stop")
+
+        events = ask(synthesize())
+        assert {(e.data["rate"], e.data["width"], e.data["channels"]) for e in events[:-1]} == {(16000, 2, 1)}
+        audio = pcm_of(events)
+        assert 0.8 < len(audio) / 16000 < 4.0  # a short sentence at 16 kHz, not espeak-ng's 22 kHz labelled 16
+        missing, heard = missing_words(audio, text)
+        assert missing == [], heard
+
+
 def test_audio_is_converted_once_whatever_its_format(served):
     """8 kHz 8-bit stereo and 48 kHz 32-bit mono of the same words transcribe the same as 16 kHz."""
     speech = np.concatenate([silence(0.5), read(COFFEE_DEV / ORDER["audio"]), silence(0.5)])
