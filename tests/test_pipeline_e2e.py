@@ -187,7 +187,13 @@ class Running:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
-        raise AssertionError(f"no {count} {kind!r} within {timeout} s: {[e['type'] for e in self.events]}\n{self.proc.stderr.read1().decode() if self.proc.poll() is not None else ''}")
+        stats = [e for e in self.events if e["type"] == "audio_stats"]
+        raise AssertionError(f"no {count} {kind!r} within {timeout} s: {[e['type'] for e in self.events]} {stats[-1:]}\n{self.proc.stderr.read1().decode() if self.proc.poll() is not None else ''}")
+
+    def lost_audio(self) -> bool:
+        """The input reported frames lost (overflows, or its queue full) on a CPU too busy to keep up: say the
+        command again rather than fail a test about something else."""
+        return any(e["type"] == "audio_stats" and (e["overflows"] or e["dropped_frames"]) for e in self.events)
 
     def stop(self) -> str:
         self.proc.send_signal(signal.SIGTERM)
@@ -209,15 +215,23 @@ def test_device_end_to_end_answers_on_the_speaker_without_hearing_itself(pulse):
         running.wait_for("device", 60)
         time.sleep(1.0)
         mark = pulse.speaker.mark()
-        pulse.play(_said(("hey jarvis", 0.4), ("what is your name", 2.0)))
-        assert running.wait_for("intent", 30)[0]["name"] == "SayWakeWord"
+        for attempt in range(2):
+            said_at = len(running.events)
+            pulse.play(_said(("hey jarvis", 0.4), ("what is your name", 2.0)))
+            try:
+                intent = running.wait_for("intent", 30)
+                break
+            except AssertionError:
+                if attempt or not running.lost_audio():
+                    raise  # heard it all and still did not answer: that is the bug this test is for
+        assert intent[0]["name"] == "SayWakeWord"
         running.wait_for("speak_end", 30)
         time.sleep(3.0)  # our voice looped back into the microphone has had every chance to wake us
         spoken = pulse.speaker.audio(mark)
     finally:
         stderr = running.stop()
         pulse.pactl("unload-module", loopback)
-    assert len([e for e in running.events if e["type"] == "wake"]) == 1, stderr
+    assert len([e for e in running.events[said_at:] if e["type"] == "wake"]) == 1, stderr
     missing, heard = missing_words(spoken, "hey jarvis my name")
     assert len(missing) <= 1, heard
     assert "end of speech→first audio" in stderr
