@@ -34,6 +34,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class ProcessingConfig(_Section):
+    """The audio front end (assistant/audio/processing.py): WebRTC noise suppression and automatic gain."""
+
+    enabled: bool = False
+    noise_suppression: int = Field(default=2, ge=0, le=4)
+    auto_gain: int = Field(default=0, ge=0, le=31)
+    """The level automatic gain aims at, in -dBFS (1-31); 0 = no automatic gain."""
+
+
 class AudioConfig(_Section):
     input_device: int | str | None = None
     output_device: int | str | None = None
@@ -41,6 +50,7 @@ class AudioConfig(_Section):
     channel: Literal["mix"] | int = "mix"
     queue_seconds: float = Field(default=2.0, gt=0, le=30)
     retry_seconds: float = Field(default=3.0, gt=0, le=60)
+    processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
 
 
 WakeEngine = Literal["microwakeword", "openwakeword"]

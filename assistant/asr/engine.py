@@ -51,7 +51,9 @@ def _build(config: Config, path) -> AsrEngine:
     if asr.engine == "whisper":
         from assistant.asr.whisper_backend import WhisperEngine
 
-        return WhisperEngine(path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window)
+        return WhisperEngine(
+            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window, grammar=asr.grammar
+        )
     from assistant.asr.vosk_backend import VoskEngine
 
     return VoskEngine(path, grammar=asr.grammar)
