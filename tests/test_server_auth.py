@@ -8,7 +8,6 @@ import ipaddress
 import json
 import socket
 import ssl
-import subprocess
 import time
 
 import httpx
@@ -20,7 +19,7 @@ from assistant.errors import ConfigError
 from assistant.server.app import make_server
 from assistant.server.auth import Throttle
 from tests.helpers import cli, piper, silence, trim
-from tests.server_helpers import START, close_of, config, connect_from, kinds, listen, pcm, running_server, stream_audio
+from tests.server_helpers import START, close_of, config, connect_from, kinds, listen, pcm, running_server, self_signed_certificate, stream_audio
 
 TOKEN = "correct horse battery staple"
 
@@ -122,34 +121,7 @@ def test_loopback_server_with_a_token_still_enforces_it(wake_audio):
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1 and localhost, made here with the openssl CLI."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=assistant test",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls_serves_wss_and_https(certificate, wake_audio):

@@ -32,7 +32,10 @@ from assistant.errors import ModelError
 from assistant.vocabulary import Candidates, Understood, Vocabulary
 
 HOTWORDS_CHARS = 600
-"""About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding."""
+"""About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding.
+Shorter costs accuracy: the prompt is about a third of a decode's time on a CPU, but with 300 characters of
+the rarest words coffee-dev acceptance fell from 62/62 to 60/62 clean and from 61/62 to 54/62 at 6 dB, and
+dropping the common words at 600 characters gained nothing (62/62, 60/62)."""
 
 MIN_SECONDS = 0.1
 """Less audio than this is no utterance; whisper would hallucinate on it."""

@@ -20,23 +20,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.intents import IntentEngine
 
     engine = IntentEngine.from_config(config, args.intents)
-    infos = engine.intents(examples=2)
+    catalog = engine.catalog(examples=2)
     if args.json:
-        for info in infos:
-            print(json.dumps({"name": info.name, "plugin": info.plugin, "description": info.description, "slots": list(info.slots), "examples": list(info.examples)}))
+        for plugin in catalog["plugins"]:
+            for intent in plugin["intents"]:
+                print(json.dumps(intent))
     else:
-        descriptions = {p.name: p.plugin.description for p in engine.plugins}
-        plugin = None
-        for info in sorted(infos, key=lambda i: (i.plugin, i.name)):
-            if info.plugin != plugin:
-                plugin = info.plugin
-                print(f"\n{plugin}" + (f" — {descriptions[plugin]}" if descriptions.get(plugin) else ""))
-            slots = f" ({', '.join(info.slots)})" if info.slots else ""
-            print(f"  {info.name}{slots}")
-            for example in info.examples:
-                print(f'      "{example}"')
-        if engine.available_off:
-            print(f"\nOff: {', '.join(engine.available_off)} (switch on with --intents NAME or intents.enable in the config)")
+        for plugin in catalog["plugins"]:
+            print(f"\n{plugin['name']}" + (f" — {plugin['description']}" if plugin["description"] else ""))
+            for intent in plugin["intents"]:
+                slots = f" ({', '.join(intent['slots'])})" if intent["slots"] else ""
+                print(f"  {intent['name']}{slots}")
+                for example in intent["examples"]:
+                    print(f'      "{example}"')
+        if catalog["off"]:
+            print(f"\nOff: {', '.join(catalog['off'])} (switch on with --intents NAME or intents.enable in the config)")
     for failure in engine.failures:
         print(f"skipped plugin: {failure}", file=sys.stderr)
     return 0

@@ -7,6 +7,6 @@
 
 from assistant.conversations.conversation import Conversation, TooManyAnnouncements
 from assistant.conversations.device import BadDevice, Outlet, Remote, area_name, device_id
-from assistant.conversations.registry import Conversations, TooManyDevices
+from assistant.conversations.registry import Conversations, TooManyDevices, Watcher
 
-__all__ = ["BadDevice", "Conversation", "Conversations", "Outlet", "Remote", "TooManyAnnouncements", "TooManyDevices", "area_name", "device_id"]
+__all__ = ["BadDevice", "Conversation", "Conversations", "Outlet", "Remote", "TooManyAnnouncements", "TooManyDevices", "Watcher", "area_name", "device_id"]

@@ -4,6 +4,11 @@ Pipelines and connections attach as outlets while they live; the conversation
 stays. Announcements for a device with no outlet are held (bounded) for
 ``assistant.announcement_hold_seconds`` and said when it reconnects, or logged
 as missed.
+
+Whenever what a watcher sees of the device changes (connected or not, its area,
+its running timers, its ringing alarms) the owner is told
+(:meth:`~assistant.conversations.Conversations.watch`), never while a lock of
+the conversation is held.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from assistant.conversations.delivery import Delivery
 from assistant.errors import AssistantError
-from assistant.intents.dispatcher import Turn
+from assistant.intents.dispatcher import Scheduled, Turn
 from assistant.stop import is_stop, stop_engine
 
 if TYPE_CHECKING:
@@ -54,7 +59,7 @@ class Conversation:
         self.area = area
         self.local = local
         self.ephemeral = ephemeral
-        self.session = owner.dispatcher.session(device, self._scheduled, route=lambda match: owner.route(self, match))
+        self.session = owner.dispatcher.session(device, self._scheduled, route=lambda match: owner.route(self, match), changed=self._changed)
         self.remote: Remote | None = None
         self.last_active = owner.clock()
         self._outlets: list[Outlet] = []
@@ -94,6 +99,7 @@ class Conversation:
             held, self._held = list(self._held), collections.deque()
             ringing = next((d for d in self._deliveries if d.alarm), None)
         self.last_active = self.owner.clock()
+        self._changed()
         if ringing is not None:
             outlet.alarm(True, ringing.text)
         now = self.owner.clock()
@@ -111,6 +117,7 @@ class Conversation:
             if outlet in self._outlets:
                 self._outlets.remove(outlet)
         self.last_active = self.owner.clock()
+        self._changed()
 
     def outlet(self) -> Outlet | None:
         """Where speech goes now: the outlet attached last."""
@@ -133,6 +140,8 @@ class Conversation:
             self._deliveries.add(delivery)
             connected = bool(self._outlets)
         delivery.start()
+        if alarm:
+            self._changed()
         return connected
 
     def hold(self, text: str, *, alarm: bool, listen: bool) -> None:
@@ -160,6 +169,8 @@ class Conversation:
         outlet = self.outlet()
         if alarms and outlet is not None:
             outlet.hush()
+        if alarms:
+            self._changed()
         return bool(alarms)
 
     def delivered(self, delivery: Delivery) -> None:
@@ -170,8 +181,24 @@ class Conversation:
             outlet = self._outlets[-1] if self._outlets else None
         if delivery.alarm and not still and outlet is not None:
             outlet.alarm(False, delivery.text)
+        if delivery.alarm:
+            self._changed()
 
     # -- timers and lifetime -----------------------------------------------------------------------
+
+    def timers(self) -> list[Scheduled]:
+        """What this device has due later (its running timers), soonest first."""
+        return self.session.scheduled()
+
+    def cancel(self, job: int) -> bool:
+        """Cancel one of :meth:`timers` by its job id (the page's hub view); False when it is not due any more.
+        :class:`~assistant.intents.dispatcher.PluginBusy` when its plugin is busy with a command."""
+        return self.session.cancel(job)
+
+    def alarms(self) -> list[str]:
+        """The texts of the alarms ringing on this device now."""
+        with self._lock:
+            return [d.text for d in self._deliveries if d.alarm and not d.stopped]
 
     def next_due(self) -> float | None:
         """Seconds until this device's next scheduled action (a timer), None when none is set."""
@@ -200,6 +227,9 @@ class Conversation:
             deliveries = list(self._deliveries)
         for delivery in deliveries:
             delivery.stop()
+
+    def _changed(self) -> None:
+        self.owner.changed(self)
 
     def _scheduled(self, text: str, alarm: bool) -> None:
         """What a plugin's scheduled action said (a timer is done): ring it here."""

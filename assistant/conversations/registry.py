@@ -10,6 +10,10 @@ acts on the asking device when that is its own area, else on a connected
 device in that area which carries out the command's plugin (the process's own
 machine, or a satellite that declared the skill); with none, the assistant says
 so and does nothing here.
+
+Watchers (:meth:`Conversations.watch`: the server's hub, for the page) are told
+of every device that appears, changes (connected, area, timers, alarms) or is
+forgotten, on whatever thread made the change and never under a lock here.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from assistant.intents.engine import IntentEngine, IntentMatch
 
 _log = logging.getLogger(__name__)
 
+Watcher = Callable[[Conversation, bool], None]
+"""``watcher(conversation, forgotten)``: the device changed, or (``forgotten``) the registry let it go."""
+
 NO_DEVICE = "I have no device in the {area}."
 NO_SKILL = "No device in the {area} can do that."
 
@@ -45,6 +52,7 @@ class Conversations:
         self.dispatcher = Dispatcher(engine, config, clock)
         self._devices: dict[str, Conversation] = {}
         self._lock = threading.Lock()
+        self._watchers: list[Watcher] = []
 
     def device(self, device: str, *, area: str | None = None, local: bool = False, ephemeral: bool = False) -> Conversation:
         """The conversation of ``device``, made on first use; ``area`` (when given) updates where it is.
@@ -53,28 +61,60 @@ class Conversations:
         """
         device = device_id(device)
         area = area_name(area)
-        with self._lock:
-            conversation = self._devices.get(device)
-            if conversation is None:
-                if len(self._devices) >= self.settings.max_devices:
-                    self._forget_idle()
-                if len(self._devices) >= self.settings.max_devices:
-                    raise TooManyDevices(f"{len(self._devices)} devices are in use (assistant.max_devices); try again once some have gone")
-                conversation = Conversation(self, device, area=area, local=local, ephemeral=ephemeral)
-                self._devices[device] = conversation
-            elif area is not None:
-                conversation.area = area
-            conversation.last_active = self.clock()
-            return conversation
+        forgotten: list[Conversation] = []
+        changed = False
+        try:
+            with self._lock:
+                conversation = self._devices.get(device)
+                if conversation is None:
+                    if len(self._devices) >= self.settings.max_devices:
+                        forgotten = self._forget_idle()
+                    if len(self._devices) >= self.settings.max_devices:
+                        raise TooManyDevices(f"{len(self._devices)} devices are in use (assistant.max_devices); try again once some have gone")
+                    conversation = Conversation(self, device, area=area, local=local, ephemeral=ephemeral)
+                    self._devices[device] = conversation
+                    changed = True
+                elif area is not None and area != conversation.area:
+                    conversation.area = area
+                    changed = True
+                conversation.last_active = self.clock()
+        finally:
+            self._gone(forgotten)
+        if changed:
+            self.changed(conversation)
+        return conversation
 
     def get(self, device: str) -> Conversation | None:
         with self._lock:
             return self._devices.get(device)
 
     def connected(self) -> list[Conversation]:
+        return [c for c in self.devices() if c.connected]
+
+    def devices(self) -> list[Conversation]:
+        """Every device known now."""
         with self._lock:
-            devices = list(self._devices.values())
-        return [c for c in devices if c.connected]
+            return list(self._devices.values())
+
+    def watch(self, watcher: Watcher) -> None:
+        """From now on ``watcher`` hears of every device that changes or is forgotten (see :data:`Watcher`)."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        with self._lock:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+
+    def changed(self, conversation: Conversation, forgotten: bool = False) -> None:
+        """Tell the watchers (called by conversations, holding none of their locks)."""
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            try:
+                watcher(conversation, forgotten)
+            except Exception:  # a watcher must not break a turn, a timer or a connection
+                _log.exception("a watcher of device %s failed", conversation.id)
 
     def __len__(self) -> int:
         with self._lock:
@@ -85,12 +125,13 @@ class Conversations:
         with self._lock:
             conversation = self._devices.pop(device, None)
         if conversation is not None:
-            conversation.close()
+            self._gone([conversation])
 
     def forget_idle(self) -> None:
         """Drop the conversations nothing keeps any more (see :meth:`Conversation.idle`)."""
         with self._lock:
-            self._forget_idle()
+            forgotten = self._forget_idle()
+        self._gone(forgotten)
 
     def route(self, asker: Conversation, match: IntentMatch) -> Turn | None:
         """Where a command of ``asker`` is carried out: None for here (the usual case), else the turn of
@@ -137,12 +178,18 @@ class Conversations:
             return Turn(match.text, match, f"Sorry, something went wrong in {where}.", error=("device_error", message))
         return Turn(match.text, match, reply or "Done.", data)
 
-    def _forget_idle(self) -> None:
+    def _forget_idle(self) -> list[Conversation]:
+        """Under the lock: take the idle conversations out; the caller hands them to :meth:`_gone` after it."""
         now = self.clock()
-        for key, conversation in list(self._devices.items()):
-            if conversation.idle(now):
-                del self._devices[key]
-                conversation.close()
+        forgotten = [c for c in self._devices.values() if c.idle(now)]
+        for conversation in forgotten:
+            del self._devices[conversation.id]
+        return forgotten
+
+    def _gone(self, forgotten: list[Conversation]) -> None:
+        for conversation in forgotten:
+            conversation.close()
+            self.changed(conversation, forgotten=True)
 
 
-__all__ = ["BadDevice", "Conversations", "TooManyDevices"]
+__all__ = ["BadDevice", "Conversations", "TooManyDevices", "Watcher"]

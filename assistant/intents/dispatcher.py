@@ -14,6 +14,10 @@ device, so plugin authors need not think about threads (a timer firing while
 the user cancels it is serialised). A due action runs on a thread of its own,
 never on the scheduler's, so a handler that hangs while holding its lock delays
 only its own plugin's actions on that device, never another plugin's timers.
+
+A device's scheduled actions (its running timers) can be listed and cancelled
+from outside its turns (:meth:`Session.scheduled`, :meth:`Session.cancel`: the
+page's hub view); ``changed`` tells the device's owner when that list changed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Config
+from assistant.errors import AssistantError
 from assistant.intents.answers import Expectation
 from assistant.intents.engine import IntentEngine, IntentMatch, LoadedPlugin
 from assistant.intents.plugin import Handler, PluginError, Reply, Request, SlotValues
@@ -41,6 +46,8 @@ FOLLOW_UP_SECONDS = 30.0
 CANCEL_INTENT = "HassNevermind"
 LOCK_WAIT_SECONDS = 60.0
 """A due action waits this long for its plugin's lock (held by a hung handler on the same device), then is dropped."""
+CANCEL_WAIT_SECONDS = 5.0
+"""A cancel from outside a turn waits this long for the plugin's lock (a handler is running), then gives up."""
 
 Announce = Callable[[str, bool], None]
 """Where the text a scheduled action returns goes: ``announce(text, alarm)``."""
@@ -64,6 +71,22 @@ Route = Callable[[IntentMatch], "Turn | None"]
 """Given a recognised command, carry it out elsewhere (another device) and return that turn; None: here."""
 
 
+class PluginBusy(AssistantError):
+    """A plugin's handler held its lock for longer than a cancel from outside may wait."""
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One action a device has due later (a running timer), as the page's hub view lists it."""
+
+    job: Job
+    plugin: str
+    label: str
+    """What the plugin calls it ("pizza timer"); the plugin's name when it gave none."""
+    alarm: bool
+    """It rings as an alarm when due."""
+
+
 @dataclass
 class _FollowUp:
     plugin: LoadedPlugin
@@ -82,8 +105,8 @@ class _PluginScheduler:
         self._session = session
         self._plugin = plugin
 
-    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False) -> Job:
-        return self._session._schedule(self._plugin, seconds, action, alarm)
+    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False, label: str | None = None) -> Job:
+        return self._session._schedule(self._plugin, seconds, action, alarm, label or self._plugin)
 
     def now(self) -> float:
         return self._session.dispatcher.scheduler.now()
@@ -103,9 +126,10 @@ class Dispatcher:
         self._expectations: dict[tuple[str, str], Expectation] = {}
         self._lock = threading.Lock()
 
-    def session(self, device: str, announce: Announce, route: Route | None = None) -> Session:
-        """A device's side of the dispatcher; ``announce`` gets what its scheduled actions say."""
-        return Session(self, device, announce, route)
+    def session(self, device: str, announce: Announce, route: Route | None = None, changed: Callable[[], None] | None = None) -> Session:
+        """A device's side of the dispatcher; ``announce`` gets what its scheduled actions say, ``changed`` is
+        called (on any thread, holding no lock) when its scheduled actions were added, cancelled or run."""
+        return Session(self, device, announce, route, changed)
 
     def close(self) -> None:
         self.scheduler.close()
@@ -130,6 +154,7 @@ class Dispatcher:
         lock = session.lock(name)
 
         def work() -> None:
+            before = session._job_ids()
             try:
                 with lock:
                     outcome["result"] = handler(request)
@@ -137,7 +162,11 @@ class Dispatcher:
                 outcome["error"] = exc
                 outcome["trace"] = traceback.format_exc()
             finally:
-                finished.set()
+                try:
+                    if session._job_ids() != before:  # it set, cancelled or changed a timer: before the reply is out
+                        session._changed()
+                finally:
+                    finished.set()
 
         threading.Thread(target=work, name=f"intent-{name}", daemon=True).start()
         if not finished.wait(self.timeout):
@@ -185,6 +214,12 @@ class Dispatcher:
         threading.Thread(target=self._run_action, args=(session, plugin, action, alarm), name=f"due-{plugin}", daemon=True).start()
 
     def _run_action(self, session: Session, plugin: str, action: Callable[[], str | None], alarm: bool) -> None:
+        try:
+            self._act(session, plugin, action, alarm)
+        finally:
+            session._changed()  # the job ran (or was dropped): it is no longer due
+
+    def _act(self, session: Session, plugin: str, action: Callable[[], str | None], alarm: bool) -> None:
         lock = session.lock(plugin)
         if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
             _log.error("plugin %s on device %s: a scheduled action was dropped: a handler has held the plugin for over %g s", plugin, session.device, LOCK_WAIT_SECONDS)
@@ -210,14 +245,15 @@ class Session:
     run on their own threads under the plugin's lock.
     """
 
-    def __init__(self, dispatcher: Dispatcher, device: str, announce: Announce, route: Route | None) -> None:
+    def __init__(self, dispatcher: Dispatcher, device: str, announce: Announce, route: Route | None, changed: Callable[[], None] | None = None) -> None:
         self.dispatcher = dispatcher
         self.device = device
         self.announce = announce
         self.route = route
+        self.changed = changed
         self._states: dict[str, dict[str, Any]] = {}
         self._locks: dict[str, threading.RLock] = {}
-        self._jobs: list[Job] = []
+        self._jobs: list[Scheduled] = []
         self._guard = threading.Lock()
         self._pending: _FollowUp | None = None
 
@@ -273,18 +309,49 @@ class Session:
 
     def jobs(self) -> list[Job]:
         """Scheduled actions not run yet (timers running)."""
+        return [s.job for s in self.scheduled()]
+
+    def scheduled(self) -> list[Scheduled]:
+        """The same, with the plugin and label of each, soonest first."""
         with self._guard:
-            self._jobs = [job for job in self._jobs if job.active]
-            return list(self._jobs)
+            self._jobs = [s for s in self._jobs if s.job.active]
+            return sorted(self._jobs, key=lambda s: s.job.due)
+
+    def cancel(self, job: int) -> bool:
+        """Cancel scheduled action ``job`` (its :attr:`Job.id`) from outside a turn (the page's hub view), under
+        its plugin's lock so no handler of that plugin is midway; False when this device has no such action due.
+        The plugin sees ``job.cancelled``. :class:`PluginBusy` when a handler holds the lock too long."""
+        found = next((s for s in self.scheduled() if s.job.id == job), None)
+        if found is None:
+            return False
+        lock = self.lock(found.plugin)
+        if not lock.acquire(timeout=CANCEL_WAIT_SECONDS):
+            raise PluginBusy(f"plugin {found.plugin} on device {self.device} is busy (a command has run for over {CANCEL_WAIT_SECONDS:g} s); try again")
+        try:
+            cancelled = found.job.cancel()
+        finally:
+            lock.release()
+        self._changed()
+        return cancelled
 
     def close(self) -> None:
         """The device is forgotten: its scheduled actions will not run."""
         for job in self.jobs():
             job.cancel()
 
-    def _schedule(self, plugin: str, seconds: float, action: Callable[[], str | None], alarm: bool) -> Job:
+    def _schedule(self, plugin: str, seconds: float, action: Callable[[], str | None], alarm: bool, label: str) -> Job:
         d = self.dispatcher
         job = d.scheduler.call_later(seconds, lambda: d._fire(self, plugin, action, alarm))
         with self._guard:
-            self._jobs = [j for j in self._jobs if j.active] + [job]
+            self._jobs = [s for s in self._jobs if s.job.active] + [Scheduled(job, plugin, label, alarm)]
         return job
+
+    def _job_ids(self) -> set[int]:
+        return {s.job.id for s in self.scheduled()}
+
+    def _changed(self) -> None:
+        if self.changed is not None:
+            try:
+                self.changed()
+            except Exception:  # whoever watches must not break a turn or a timer
+                _log.exception("telling the owner of device %s about its timers failed", self.device)

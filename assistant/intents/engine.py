@@ -62,6 +62,9 @@ class IntentInfo:
     slots: tuple[str, ...]
     examples: tuple[str, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "plugin": self.plugin, "description": self.description, "slots": list(self.slots), "examples": list(self.examples)}
+
 
 class IntentEngine:
     def __init__(
@@ -191,6 +194,16 @@ class IntentEngine:
             IntentInfo(c.name, c.plugin, c.spec.description, slot_names(c), make_examples(c, examples))
             for c in self._intents.values()
         ]
+
+    def catalog(self, examples: int = 2) -> dict[str, Any]:
+        """What the assistant understands, by plugin (``assistant intents``, ``GET /v1/intents``):
+        ``{"plugins": [{"name", "description", "intents": [IntentInfo.to_dict(), ...]}], "off": [names]}``."""
+        infos = sorted(self.intents(examples), key=lambda i: i.name)
+        plugins = [
+            {"name": p.name, "description": p.plugin.description, "intents": [i.to_dict() for i in infos if i.plugin == p.name]}
+            for p in sorted(self.plugins, key=lambda p: p.name)
+        ]
+        return {"plugins": [p for p in plugins if p["intents"]], "off": list(self.available_off)}
 
     def vocabulary(self) -> Vocabulary:
         """Words and phrases the templates can produce, for recognizer biasing, and the exact matcher (computed once)."""

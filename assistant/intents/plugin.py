@@ -110,8 +110,12 @@ class Scheduler(Protocol):
     """Later actions for one plugin on one device. ``action()`` runs on a thread of its own, holding the
     plugin's lock for that device; the text it returns is spoken on the device the request came from."""
 
-    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False) -> Job:
-        """``alarm``: the text rings (a chime and the text, again and again) until the user says "stop"."""
+    def call_later(self, seconds: float, action: Callable[[], str | None], *, alarm: bool = False, label: str | None = None) -> Job:
+        """``alarm``: the text rings (a chime and the text, again and again) until the user says "stop".
+
+        ``label``: what the page's hub view calls it ("pizza timer"; default the plugin's name). The hub view
+        can cancel it: the action then never runs and ``job.cancelled`` is set, so a plugin that keeps its
+        jobs in its state should treat a cancelled one as gone."""
         ...
 
     def now(self) -> float: ...

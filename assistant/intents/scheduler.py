@@ -28,7 +28,9 @@ MAX_SLEEP_SECONDS = 60.0
 class Job:
     """One scheduled action; cancel it, or ask how long until it runs."""
 
-    def __init__(self, scheduler: Scheduler, due: float, action: Callable[[], object]) -> None:
+    def __init__(self, scheduler: Scheduler, ident: int, due: float, action: Callable[[], object]) -> None:
+        self.id = ident
+        """Unique in its scheduler (the page's hub view cancels a timer by it)."""
         self.due = due
         self.action = action
         self._scheduler = scheduler
@@ -56,18 +58,18 @@ class Scheduler:
         self.now = clock
         self._name = name
         self._heap: list[tuple[float, int, Job]] = []
-        self._counter = itertools.count()
+        self._counter = itertools.count(1)
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
 
     def call_later(self, seconds: float, action: Callable[[], object]) -> Job:
         """Run ``action`` on the scheduler thread ``seconds`` from now."""
-        job = Job(self, self.now() + max(0.0, seconds), action)
         with self._cond:
             if self._closed:
                 raise RuntimeError("the scheduler is closed")
-            heapq.heappush(self._heap, (job.due, next(self._counter), job))
+            job = Job(self, next(self._counter), self.now() + max(0.0, seconds), action)
+            heapq.heappush(self._heap, (job.due, job.id, job))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()

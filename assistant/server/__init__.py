@@ -3,7 +3,11 @@
 ``app`` builds the Starlette application and runs it on uvicorn;
 ``connection`` handles ``/v1/stream`` (protocol in ``protocol``); each stream
 runs the ordinary pipeline in its own worker thread (``stream``) fed through a
-bounded queue (``audio_in``); ``api`` holds the HTTP endpoints. Importing this
+bounded queue (``audio_in``); ``presence`` makes a connection its device's
+outlet between streams; ``hub`` passes every stream's turn events, and every
+device's status (timers, alarms), to the connections that watch them (the
+page's device view); ``api`` holds the HTTP endpoints, and ``static/`` the page
+(plain ES modules). Importing this
 package stays light: clients (the satellite) use ``protocol`` without pulling
 in the server.
 """

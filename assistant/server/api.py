@@ -1,4 +1,5 @@
-"""The HTTP side: transcribe an upload, understand a sentence, speak on a device, health, metrics, the OpenAPI spec, the page.
+"""The HTTP side: transcribe an upload, understand a sentence, speak on a device, list the intents, health, metrics,
+the OpenAPI spec, the page.
 
 Model work runs in threads (never on the event loop), at most one
 transcription per core at a time so uploads cannot starve live streams.
@@ -32,6 +33,7 @@ from assistant.events import Error, Intent, NoIntent, Reply
 from assistant.server.auth import Verdict, bearer
 from assistant.server.metrics import CONTENT_TYPE
 from assistant.server.openapi import spec
+from assistant.server.protocol import MAX_TEXT_CHARS
 from assistant.server.transcribe import transcribe_file
 from assistant.server.untrusted import BadJson, loads
 
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-MAX_TEXT_CHARS = 2000
 MAX_JSON_BYTES = 64 * 1024
 """The largest JSON body (``/v1/understand``, ``/v1/announce``, ``/v1/converse``): room for ``MAX_TEXT_CHARS``
 many times over, even \\u-escaped."""
@@ -290,6 +291,18 @@ async def converse(request: Request) -> Response:
     except TooManyAnnouncements as exc:
         return error(429, "too_many_announcements", str(exc), {"Retry-After": "5"})
     return JSONResponse({"device": conversation.id, "delivered": True})
+
+
+@endpoint("/v1/intents")
+async def intents(request: Request) -> Response:
+    """The same listing as `assistant intents`, for the page's "what I understand" panel."""
+    state = _state(request)
+    assert state.models is not None
+    try:
+        resources = await asyncio.to_thread(state.models.resources)
+    except AssistantError as exc:
+        return error(503, "intents_unavailable", f"the intent engine is not available: {exc}")
+    return JSONResponse(await asyncio.to_thread(resources.intents.catalog))
 
 
 @endpoint("/health", protected=False)

@@ -30,6 +30,7 @@ from assistant.server import api
 from assistant.server.admission import Admission
 from assistant.server.auth import Auth, Throttle, check_exposure
 from assistant.server.connection import stream_endpoint
+from assistant.server.hub import Hub
 from assistant.server.metrics import Metrics
 from assistant.server.models import Models
 from assistant.server.protocol import PATH
@@ -45,6 +46,7 @@ class ServerState:
     auth: Auth
     metrics: Metrics = field(default_factory=Metrics)
     models: Models | None = None
+    hub: Hub = field(default_factory=Hub)
     started: float = field(default_factory=time.monotonic)
     transcriptions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(os.cpu_count() or 1))
     admission: Admission = field(init=False)
@@ -83,6 +85,7 @@ def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
             Route("/v1/understand", api.understand, methods=["POST"]),
             Route("/v1/announce", api.announce, methods=["POST"]),
             Route("/v1/converse", api.converse, methods=["POST"]),
+            Route("/v1/intents", api.intents),
             WebSocketRoute(PATH, stream_endpoint),
             Mount("/static", StaticFiles(directory=api.STATIC), name="static"),
         ],

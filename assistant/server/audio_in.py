@@ -57,6 +57,7 @@ class ChunkQueue:
         self._cond = threading.Condition()
         self._ended = False
         self._aborted = False
+        self._poked = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -91,16 +92,29 @@ class ChunkQueue:
         self.peak = max(self.peak, len(self._items))
         self._cond.notify_all()
 
-    def get(self) -> tuple[np.ndarray, float] | None:
-        """The next chunk and when it arrived; None once the input ended and everything was taken, or at once after abort."""
+    def get(self, timeout: float | None = None) -> tuple[np.ndarray, float] | None:
+        """The next chunk and when it arrived; None once the input ended and everything was taken, at once after
+        abort, or, with no chunk to take, after ``timeout`` seconds or a :meth:`poke` (then :attr:`over` is False)."""
         with self._cond:
-            while not self._items and not self._ended and not self._aborted:
-                self._cond.wait()
+            self._cond.wait_for(lambda: self._items or self._ended or self._aborted or self._poked, timeout)
+            self._poked = False
             if self._aborted or not self._items:
                 return None
             item = self._items.popleft()
             self._cond.notify_all()
             return item
+
+    @property
+    def over(self) -> bool:
+        """Nothing more will come: the input ended and everything was taken, or it was aborted."""
+        with self._cond:
+            return self._aborted or (self._ended and not self._items)
+
+    def poke(self) -> None:
+        """Wake the consumer without a chunk: something else waits for it (a typed command)."""
+        with self._cond:
+            self._poked = True
+            self._cond.notify_all()
 
     def end(self) -> None:
         """No more input: the consumer gets what is queued, then None."""
@@ -116,24 +130,45 @@ class ChunkQueue:
             self._cond.notify_all()
 
 
+IDLE_SECONDS = 0.1
+"""With no audio coming, how often the consumer looks at what else waits (a turn that ended, a typed command)."""
+
+
 class QueueSource:
     """The :class:`~assistant.audio.source.AudioSource` a stream's pipeline runs on.
 
     ``on_processed(seconds)`` is called after the pipeline handled each chunk with
     the time since that chunk arrived: the server-side delay of anything the chunk
-    triggers.
+    triggers. ``on_idle()`` is called, on the same thread, when no chunk came for
+    :data:`IDLE_SECONDS` or the queue was poked: a client that only types sends no audio.
     """
 
-    def __init__(self, queue: ChunkQueue, name: str, *, emit: EventSink | None = None, on_processed: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        queue: ChunkQueue,
+        name: str,
+        *,
+        emit: EventSink | None = None,
+        on_processed: Callable[[float], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
         self.stats = InputStats()
         self._queue = queue
         self._emit = emit
         self._on_processed = on_processed
+        self._on_idle = on_idle
 
     def frames(self) -> Iterator[np.ndarray]:
         try:
-            while (item := self._queue.get()) is not None:
+            while True:
+                item = self._queue.get(IDLE_SECONDS if self._on_idle is not None else None)
+                if item is None:
+                    if self._queue.over:
+                        break
+                    if self._on_idle is not None:
+                        self._on_idle()
+                    continue
                 chunk, arrived = item
                 self.stats.frames += 1
                 yield chunk

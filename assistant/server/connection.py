@@ -1,7 +1,7 @@
 """``/v1/stream``: one WebSocket connection, its admission, its messages, its streams, its timeouts.
 
 A connection is admitted in two steps. First the token: from the ``Authorization`` header at once,
-or else from the first message, which must be a ``start`` carrying it and must come within
+or else from the first message, which must be a ``start``, ``hello`` or ``watch`` carrying it and must come within
 ``server.handshake_timeout_seconds``; meanwhile the connection only holds a place in the small
 pending budget (:mod:`~assistant.server.admission`), never a stream slot, and a stranger learns
 nothing but a close code. Then a stream slot (``server.max_connections``).
@@ -17,6 +17,12 @@ announcements and alarms reach it between streams too (:mod:`~assistant.server.p
 mistake gets an ``error`` event and the connection lives on; a wrong token,
 an idle or stalled client, an oversized message or a full server close it
 with a code and a reason (see :class:`~assistant.server.protocol.CloseCode`).
+
+A connection that sends ``watch`` also gets what every device does from the
+:class:`~assistant.server.hub.Hub` (the page's hub view, which can ``cancel`` a
+device's timer or alarm), and is not closed for being idle (uvicorn's pings
+still find a client that is gone). A ``text`` message is a command typed into
+the connection's running stream: its pipeline runs the turn a transcript would.
 """
 
 from __future__ import annotations
@@ -32,12 +38,24 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.conversations import BadDevice, Conversation, TooManyDevices
 from assistant.errors import AssistantError
-from assistant.events import Error, EventEmitter
+from assistant.intents.dispatcher import PluginBusy
+from assistant.events import Error, EventEmitter, EventSink
 from assistant.server.auth import Check, Verdict, bearer
 from assistant.server.link import ClientLink
 from assistant.server.output import WebSocketOutput
 from assistant.server.presence import Presence
-from assistant.server.protocol import CloseCode, Hello, ProtocolError, StartRequest, parse_command_done, parse_hello, parse_message, parse_start
+from assistant.server.protocol import (
+    CloseCode,
+    Hello,
+    ProtocolError,
+    StartRequest,
+    parse_cancel,
+    parse_command_done,
+    parse_hello,
+    parse_message,
+    parse_start,
+    parse_text,
+)
 from assistant.server.stream import Stream
 
 if TYPE_CHECKING:
@@ -50,7 +68,7 @@ _OUTBOX_BYTES = 16 * 1024 * 1024
 
 _ROOM_POLL_SECONDS = 0.01
 
-MESSAGE_TYPES = ("hello", "start", "stop", "command_done")
+MESSAGE_TYPES = ("hello", "start", "stop", "text", "command_done", "watch", "cancel")
 
 _UNAUTHORIZED = "unauthorized: send the server token as 'Authorization: Bearer TOKEN' or in the start message"
 
@@ -61,7 +79,7 @@ async def stream_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     check = state.auth.check(address, bearer(websocket.headers))
     start: str | None = None
-    """The start message that carried the token, when the header did not."""
+    """The start (or watch) message that carried the token, when the header did not."""
     if check.verdict is Verdict.MISSING:
         start = await _handshake(websocket, state, address)
         if start is None:
@@ -82,7 +100,7 @@ async def stream_endpoint(websocket: WebSocket) -> None:
 
 
 async def _handshake(websocket: WebSocket, state: ServerState, address: str | None) -> str | None:
-    """Wait, in the pending budget, for the first message: a start with the right token. Returns its
+    """Wait, in the pending budget, for the first message: a start, hello or watch with the right token. Returns its
     text, or None once the connection is closed (budget spent, deadline passed, no or wrong token)."""
     server = state.config.server
     if not state.admission.wait(address):
@@ -113,12 +131,12 @@ async def _handshake(websocket: WebSocket, state: ServerState, address: str | No
 
 
 def _presented_token(text: str) -> Any:
-    """The ``token`` of a start or hello message, as sent (any JSON value); None when the message is anything else."""
+    """The ``token`` of a start, hello or watch message, as sent (any JSON value); None when the message is anything else."""
     try:
         message = parse_message(text)
     except ProtocolError:
         return None
-    return message.get("token") if message["type"] in ("start", "hello") else None
+    return message.get("token") if message["type"] in ("start", "hello", "watch") else None
 
 
 async def _refuse(websocket: WebSocket, state: ServerState, check: Check) -> None:
@@ -157,6 +175,7 @@ class Connection:
         """The device this connection is, once it said (or started a stream)."""
         self.presence: Presence | None = None
         self.output: WebSocketOutput | None = None
+        self._watching = False
 
     async def run(self, start: str | None = None) -> None:
         """``start``: the first message, when the handshake already read it."""
@@ -169,6 +188,8 @@ class Connection:
             _log.exception("handling a client's message failed")
             await self.close(CloseCode.INTERNAL_ERROR, "internal error: the server failed on that message")
         finally:
+            if self._watching:
+                self.state.hub.unwatch(self.link.send_event)
             if self.stream is not None:
                 self.stream.abort()
             self._leave()
@@ -184,7 +205,9 @@ class Connection:
             while not self._closed.is_set():
                 await self._wait_for_room()
                 receive = asyncio.create_task(self.ws.receive())
-                done, _ = await asyncio.wait({receive, closed}, timeout=self.server.idle_timeout_seconds, return_when=asyncio.FIRST_COMPLETED)
+                # a watching client (a dashboard) may be silent for hours; a dead one is found by the ping timeout
+                idle = None if self._watching else self.server.idle_timeout_seconds
+                done, _ = await asyncio.wait({receive, closed}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
                 if receive not in done:
                     receive.cancel()
                     if not self._closed.is_set():
@@ -227,6 +250,12 @@ class Connection:
                 self._error(exc.code, exc.message)
         elif kind == "command_done":
             self._command_done(message)
+        elif kind == "text":
+            self._text(message)
+        elif kind == "watch":
+            await self._watch()
+        elif kind == "cancel":
+            await self._cancel(message)
         else:
             self._error("unknown_type", f"unknown message type {kind[:40]!r}; the client sends {list(MESSAGE_TYPES)} and binary audio")
 
@@ -251,8 +280,8 @@ class Connection:
         if self.conversation is not None:
             if hello.device != self.conversation.id:
                 raise ProtocolError("already_device", f"this connection is device {self.conversation.id!r}; open another connection for {hello.device!r}")
-            if hello.area is not None:
-                self.conversation.area = hello.area
+            if hello.area is not None:  # through the registry, which tells the hub (the device is connected: never forgotten meanwhile)
+                self.conversation.owner.device(hello.device, area=hello.area)
             return True
         try:
             resources = await asyncio.to_thread(self.state.models.resources)  # the first client waits for the models to load
@@ -324,12 +353,16 @@ class Connection:
             self._error("stream_failed", f"cannot start the stream: {type(exc).__name__}: {exc}")
             return
         self.stream, self._stream_done = stream, done
+        assert self.conversation is not None
+        to_hub = self.state.hub.stream_sink(stream.id, self.conversation)
+        self.emitter.add_sink(to_hub)
         self.emitter.emit(stream.ready_event())
         stream.start()
-        asyncio.create_task(self._forget_when_done(stream, done))
+        asyncio.create_task(self._forget_when_done(stream, done, to_hub))
 
-    async def _forget_when_done(self, stream: Stream, done: asyncio.Event) -> None:
-        await done.wait()
+    async def _forget_when_done(self, stream: Stream, done: asyncio.Event, to_hub: EventSink) -> None:
+        await done.wait()  # set after the stream's `done` event went out, to the hub too
+        self.emitter.remove_sink(to_hub)
         if self.stream is stream:
             self.stream = None
 
@@ -338,6 +371,59 @@ class Connection:
             self._error("not_started", 'no stream to stop: send {"type": "start", ...} first')
             return
         self.stream.stop()
+
+    def _text(self, message: dict[str, Any]) -> None:
+        try:
+            text = parse_text(message)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message)
+            return
+        if self.stream is None or self.stream.stopping:
+            self._error("not_started", 'typed commands go into a running stream: send {"type": "start", ...} first (it may send no audio)')
+            return
+        if not self.stream.hear(text):
+            self._error("busy", "typed commands are already waiting for their turn; send the next when a reply comes")
+
+    async def _watch(self) -> None:
+        """From now on the client also gets what every device does (idempotent)."""
+        if self._watching:
+            return
+        try:
+            resources = await asyncio.to_thread(self.state.models.resources)  # the devices live with the models
+        except AssistantError as exc:
+            self._error("watch_failed", f"cannot watch the devices: {exc}")
+            return
+        if not self._watching:
+            self._watching = True
+            self.state.hub.watch(self.link.send_event, resources.conversations)
+
+    async def _cancel(self, message: dict[str, Any]) -> None:
+        """Cancel a device's timer or stop its alarms (the hub view's buttons); the change comes back as a
+        ``device_status`` to every watcher."""
+        try:
+            cancel = parse_cancel(message)
+            resources = await asyncio.to_thread(self.state.models.resources)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message)
+            return
+        except AssistantError as exc:
+            self._error("cancel_failed", f"cannot reach the devices: {exc}")
+            return
+        conversation = resources.conversations.get(cancel.device)
+        if conversation is None:
+            self._error("unknown_device", f"no device {cancel.device!r} on this server (it may have been forgotten)")
+            return
+        if cancel.timer is None:
+            if not conversation.stop():
+                self._error("no_alarm", f"no alarm is ringing on device {cancel.device!r}")
+            return
+        try:  # in a thread: it waits for the plugin's lock if one of its commands is running
+            cancelled = await asyncio.to_thread(conversation.cancel, cancel.timer)
+        except PluginBusy as exc:
+            self._error("busy", str(exc))
+            return
+        if not cancelled:
+            self._error("unknown_timer", f"device {cancel.device!r} has no timer {cancel.timer} running (it rang, or was cancelled already)")
 
     def _error(self, code: str, message: str) -> None:
         _log.info("client error %s: %s", code, message)

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the HTTP API (served at ``/openapi.json``).
 
-Written out rather than generated: a few endpoints do not need a framework to
+Written out rather than generated: a handful of endpoints do not need a framework to
 describe them, and the WebSocket protocol, which OpenAPI cannot express, is
 documented in prose on ``/v1/stream``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant import __version__
-from assistant.server.protocol import CONTAINER_ENCODINGS, PCM_ENCODINGS, STREAM_OPTIONS, CloseCode
+from assistant.server.protocol import CONTAINER_ENCODINGS, MAX_TEXT_CHARS, PCM_ENCODINGS, STREAM_OPTIONS, CloseCode
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -46,21 +46,31 @@ Client → server:
   container stream: {", ".join(sorted(set(CONTAINER_ENCODINGS)))} (no rate needed).
   Optional: `wake_models` (built-in model names of the server's `wake.engine`), `backpressure` (true: the server stops reading instead of
   dropping audio when it falls behind), `token`, `options` (per-stream config: {", ".join(STREAM_OPTIONS)}),
-  `device` and `area` (as in `hello`; without either the connection is a device of its own).
+  `device` and `area` (as in `hello`; without either the connection is a device of its own),
+  `wake_scores` (true: `wake_scores` events about five times a second).
 - binary messages: audio, any length up to server.max_message_bytes.
 - `{{"type": "stop"}}`: end of audio; the server sends the remaining events, then `done`.
 - `{{"type": "command_done", "id": 3, "reply": "Paused."}}`: the answer to `command` 3.
+- `{{"type": "text", "text": "what time is it"}}` (up to {MAX_TEXT_CHARS} characters): a command typed instead of
+  spoken, into the running stream (which may send no audio at all): `transcript`, `intent`, `reply`, reply audio.
+- `{{"type": "watch"}}`: also receive what every device does: each stream's turn events wrapped in a `hub` event
+  (`session`, `device`, `area`, `event`), and each device's `device_status` (`state`: offline, idle, listening,
+  capturing, understanding or speaking; `streams`; `timers` with `id`, `label`, `left`; ringing `alarms`;
+  `forgotten`): first the recent ones, then `watching`, then live. A watching connection is not closed for being idle.
+- `{{"type": "cancel", "device": "kitchen", "timer": 7}}`: cancel a device's timer (an id from its `device_status`);
+  `{{"type": "cancel", "device": "kitchen", "alarm": true}}`: stop the alarms ringing on it.
 
 Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
 `partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
 messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
-`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `error` (`code`, `message`; the
-connection stays open), `done`; and, streaming or not: `alarm` (`ringing`: an alarm rings on this device
-until "stop", said without the wake word, so stream meanwhile), `stopped`, `listen` (a question was
-asked: stream one command, no wake word needed), `command` (`id`, `intent`, `slots`: carry it out).
+`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `wake_scores` (`scores` and `thresholds` per
+model), `error` (`code`, `message`; the connection stays open), `done`; and, streaming or not: `alarm` (`ringing`:
+an alarm rings on this device until "stop", said without the wake word, so stream meanwhile), `stopped`, `listen`
+(a question was asked: stream one command, no wake word needed), `command` (`id`, `intent`, `slots`: carry it
+out); `hub`, `device_status` and `watching` when watching.
 
 Authentication: the token in an `Authorization: Bearer` header, or else in the first message, which must be
-a `start` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
+a `start`, `hello` or `watch` sent within server.handshake_timeout_seconds. Until then the connection holds no stream slot.
 
 Close codes: {CloseCode.UNAUTHORIZED} wrong/missing token (nothing processed), {CloseCode.TRY_LATER} too many
 wrong tokens from this address (retry after the seconds in the reason), {CloseCode.TIMEOUT} idle or stalled
@@ -106,7 +116,7 @@ def spec(server_url: str) -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "properties": {
-                                        "text": {"type": "string", "maxLength": 2000},
+                                        "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
                                         "device": {"type": "string", "description": "whose conversation: its timers, its pending question (default: http)"},
                                         "area": {"type": "string", "description": "where the device is (commands may name areas)"},
                                     },
@@ -137,6 +147,13 @@ def spec(server_url: str) -> dict[str, Any]:
                     "security": bearer,
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Speech"}}}},
                     "responses": {"200": _json({"$ref": "#/components/schemas/Delivery"}, "Being asked"), **_errors(400, 401, 409, 413, 429, 500, 503)},
+                }
+            },
+            "/v1/intents": {
+                "get": {
+                    "summary": "What the assistant understands: each plugin, its intents, slots and example sentences (as `assistant intents`)",
+                    "security": bearer,
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Catalog"}, "The loaded plugins"), **_errors(401, 429, 500, 503)},
                 }
             },
             "/v1/stream": {
@@ -195,13 +212,43 @@ def spec(server_url: str) -> dict[str, Any]:
                 },
                 "Speech": {
                     "type": "object",
-                    "properties": {"device": {"type": "string"}, "text": {"type": "string", "maxLength": 2000}},
+                    "properties": {"device": {"type": "string"}, "text": {"type": "string", "maxLength": MAX_TEXT_CHARS}},
                     "required": ["device", "text"],
                 },
                 "Delivery": {
                     "type": "object",
                     "properties": {"device": {"type": "string"}, "delivered": {"type": "boolean"}, "held_seconds": {"type": ["number", "null"]}},
                     "required": ["device", "delivered"],
+                },
+                "Catalog": {
+                    "type": "object",
+                    "properties": {
+                        "plugins": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "description": {"type": "string"},
+                                    "intents": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "plugin": {"type": "string"},
+                                                "description": {"type": "string"},
+                                                "slots": {"type": "array", "items": {"type": "string"}},
+                                                "examples": {"type": "array", "items": {"type": "string"}},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "off": {"type": "array", "items": {"type": "string"}, "description": "Plugins available but switched off"},
+                    },
+                    "required": ["plugins", "off"],
                 },
                 "Understanding": {
                     "type": "object",

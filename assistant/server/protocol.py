@@ -17,6 +17,13 @@ Client → server:
 - ``{"type": "stop"}``: end of audio; the server answers with the remaining events and ``done``.
   A new ``start`` may follow on the same connection.
 - ``{"type": "command_done", "id": 3, "reply": "Paused.", "data": {...}}``: the answer to ``command`` 3.
+- ``{"type": "text", "text": "what time is it"}``: a command typed instead of spoken, into the running
+  stream: the same turn as a transcript (``transcript``, ``intent``, ``reply``, reply audio).
+- ``{"type": "watch"}``: also receive what every device does (the page's hub view): each stream's turn
+  events as ``hub`` events, and each device's ``device_status`` (state, running timers, ringing alarms).
+  Like ``start`` and ``hello``, it may be the first message and carry the ``token``.
+- ``{"type": "cancel", "device": "kitchen", "timer": 7}``: cancel that device's timer 7 (an id from its
+  ``device_status``); ``{"type": "cancel", "device": "kitchen", "alarm": true}``: stop its ringing alarms.
 
 Server → client: JSON events (``Event.to_dict``), plus binary messages right after a
 ``reply_audio`` event carrying its PCM. This module has no server dependencies so
@@ -56,6 +63,8 @@ CONTAINER_ENCODINGS = {
 
 MIN_RATE, MAX_RATE = 8000, 192000
 MAX_CHANNELS = 8
+MAX_TEXT_CHARS = 2000
+"""The longest sentence a client may type (``text`` messages, ``POST /v1/understand``)."""
 
 STREAM_OPTIONS = (
     "vad.aggressiveness",
@@ -116,6 +125,8 @@ class StartRequest:
     options: dict[str, Any] = field(default_factory=dict)
     device: Hello | None = None
     """The device the client says it is (``device``/``area`` fields), None when it did not say."""
+    wake_scores: bool = False
+    """Send ``wake_scores`` events: how close each wake model came to firing."""
 
     @property
     def pcm_format(self) -> str | None:
@@ -169,6 +180,14 @@ MAX_SKILLS = 16
 
 
 @dataclass(frozen=True)
+class Cancel:
+    """A ``cancel`` message: a device's timer (its job id), or with ``timer`` None its ringing alarms."""
+
+    device: str
+    timer: int | None = None
+
+
+@dataclass(frozen=True)
 class CommandDone:
     """A device's answer to a ``command``."""
 
@@ -190,7 +209,7 @@ def parse_message(text: str) -> dict[str, Any]:
 
 def parse_start(message: dict[str, Any]) -> StartRequest:
     """Validate a ``start`` message; every problem is named so a client author can fix it."""
-    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options", "device", "area"}
+    known = {"type", "encoding", "rate", "channels", "wake", "wake_models", "backpressure", "token", "options", "device", "area", "wake_scores"}
     unknown = sorted(set(message) - known)
     if unknown:
         raise ProtocolError("bad_start", f"unknown start field(s) {shown(unknown)}; allowed: {sorted(known)}")
@@ -211,7 +230,8 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         raise ProtocolError("bad_start", f"channels must be an integer from 1 to {MAX_CHANNELS}, got {shown(channels)}")
     wake = message.get("wake")
     backpressure = message.get("backpressure", False)
-    for name, value in (("wake", wake), ("backpressure", backpressure)):
+    wake_scores = message.get("wake_scores", False)
+    for name, value in (("wake", wake), ("backpressure", backpressure), ("wake_scores", wake_scores)):
         if value is not None and not isinstance(value, bool):
             raise ProtocolError("bad_start", f"{name} must be true or false, got {shown(value)}")
     models = message.get("wake_models")
@@ -239,6 +259,7 @@ def parse_start(message: dict[str, Any]) -> StartRequest:
         token=token,
         options=dict(options),
         device=device,
+        wake_scores=wake_scores,
     )
 
 
@@ -262,6 +283,32 @@ def parse_command_done(message: dict[str, Any]) -> CommandDone:
     if not _integer(ident) or not isinstance(reply, str) or (data is not None and not isinstance(data, dict)):
         raise ProtocolError("bad_command_done", 'command_done needs the command\'s integer "id", a "reply" string and optionally a "data" object')
     return CommandDone(ident, reply, data)
+
+
+def parse_text(message: dict[str, Any]) -> str:
+    """A ``text`` message: the sentence, stripped; anything else is a :class:`ProtocolError`."""
+    unknown = sorted(set(message) - {"type", "text"})
+    if unknown:
+        raise ProtocolError("bad_text", f'unknown text field(s) {shown(unknown)}; send {{"type": "text", "text": "what time is it"}}')
+    text = message.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ProtocolError("bad_text", f'a text message needs a non-empty "text", e.g. {{"type": "text", "text": "what time is it"}}; got {shown(text)}')
+    if len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError("bad_text", f"the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    return text.strip()
+
+
+def parse_cancel(message: dict[str, Any]) -> Cancel:
+    """Validate a ``cancel`` message: the device, and either a ``timer`` id or ``"alarm": true``."""
+    example = '{"type": "cancel", "device": "kitchen", "timer": 7} or {"type": "cancel", "device": "kitchen", "alarm": true}'
+    unknown = sorted(set(message) - {"type", "device", "timer", "alarm"})
+    if unknown:
+        raise ProtocolError("bad_cancel", f"unknown cancel field(s) {shown(unknown)}; send {example}")
+    device = _device(message, "bad_cancel").device
+    timer, alarm = message.get("timer"), message.get("alarm")
+    if (timer is None) == (alarm is None) or (timer is not None and not _integer(timer)) or (alarm is not None and alarm is not True):
+        raise ProtocolError("bad_cancel", f"cancel needs either a timer's integer id or \"alarm\": true; send {example}")
+    return Cancel(device, timer)
 
 
 _SKILL = r"[A-Za-z_][A-Za-z0-9_-]{0,39}"

@@ -3,7 +3,9 @@
 The pipeline is the same class ``assistant run`` uses; its worker thread runs
 ``Pipeline.run`` over a :class:`~assistant.server.audio_in.QueueSource`, so the
 server has no second implementation of the loop. Events leave through the
-connection's emitter (thread-safe) and end with ``done``.
+connection's emitter (thread-safe) and end with ``done``. A typed command
+(``text`` message) waits in the pipeline and pokes the queue, so a client
+that sends no audio gets its turn too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from assistant.pipeline import Pipeline
 from assistant.server.audio_in import ChunkQueue, ContainerInput, PcmInput, QueueSource, StreamInput
 from assistant.server.metrics import Metrics
 from assistant.server.protocol import StartRequest
+from assistant.server.wake_scores import ScoreReporter
 from assistant.stages import Resources, make_pipeline
 
 _log = logging.getLogger(__name__)
@@ -102,7 +105,7 @@ class Stream:
         self.stopping = False
         server = config.server
         self.queue = ChunkQueue(max(1, math.ceil(server.queue_seconds / CHUNK_SECONDS)))
-        self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe)
+        self.source = QueueSource(self.queue, f"stream {self.id}", emit=emitter.emit, on_processed=metrics.stream_lag.observe, on_idle=self._idle)
         self.drops = DropReporter(self.queue, emitter, metrics)
         self._asr_unavailable = resources.asr_unavailable
         self.input: StreamInput
@@ -111,9 +114,11 @@ class Stream:
         else:
             capacity = max(server.max_message_bytes, int(server.queue_seconds * request.bytes_per_second()))
             self.input = ContainerInput(request, self.queue, self.drops, emitter.emit, capacity)
-        self.device = conversation.id
+        self.device, self.area = conversation.id, conversation.area
         # last: from here the pipeline is the device's outlet, until the stream's thread closes it
         self.pipeline = build_pipeline(self.config, emitter, resources, output, conversation, synchronous=request.backpressure)
+        if request.wake_scores and self.pipeline.wake is not None:
+            self.pipeline.wake = ScoreReporter(self.pipeline.wake, emitter.emit, lambda: self.pipeline.position)
         self._on_finished = on_finished
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True)
 
@@ -126,6 +131,7 @@ class Stream:
             wake=list(wake.models) if wake.enabled else [],
             queue_seconds=self.queue.capacity * CHUNK_SECONDS,
             device=self.device,
+            area=self.area,
         )
 
     def start(self) -> None:
@@ -134,6 +140,17 @@ class Stream:
         self.metrics.active_streams.inc()
         self.metrics.streams.inc()
         self._thread.start()
+
+    def hear(self, text: str) -> bool:
+        """A command the client typed: answered in turn, also while no audio comes. False when too many wait."""
+        if not self.pipeline.hear(text):
+            return False
+        self.queue.poke()
+        return True
+
+    def _idle(self) -> None:
+        """On the stream's thread, when no audio came for a while or a typed command waits."""
+        self.pipeline.idle()
 
     def stop(self) -> None:
         """The client sent ``stop``: finish the audio already received, then ``done``."""

@@ -42,6 +42,8 @@ class WakeDetector(Protocol):
     """The loaded models' names, as ``wake`` events report them."""
     scores: dict[str, float]
     """Each model's score for the last chunk (0..1)."""
+    thresholds: dict[str, float]
+    """The score each model must exceed to fire (the engine's default unless ``wake.threshold(s)`` say otherwise)."""
 
     def process(self, chunk: np.ndarray) -> Detection | None:
         """Score one chunk (80 ms, int16); return the strongest model that fires on it, if any."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,9 @@ PRETRAINED = ("alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy", "okay_nabu")
 DEFAULT_THRESHOLD = 0.5
 """openWakeWord's own default: its models are trained so that 0.5 separates the word from the rest."""
 _FEATURE_SEED = 1234
+_IMPORT_LOCK = threading.Lock()
+"""openWakeWord's package imports its own submodule first: two threads importing it at once (a server's
+first streams) can deadlock in the import system, which hands one of them the half-built package."""
 
 
 def pretrained_dir() -> Path:
@@ -86,8 +90,9 @@ def _seeded_numpy() -> Iterator[None]:
 
 def load_openwakeword(paths: list[Path]):
     """Build one openWakeWord ``Model`` for these wake models over the shared tflite feature extractor."""
-    _use_litert()
-    from openwakeword.model import Model
+    with _IMPORT_LOCK:
+        _use_litert()
+        from openwakeword.model import Model
 
     features = pretrained_dir()
     tflite = [str(p) for p in paths if p.suffix.lower() == ".tflite"]
