@@ -42,7 +42,8 @@ class AudioProcessor(Protocol):
 
 class WebRtcProcessor:
     """WebRTC noise suppression (``noise_suppression`` 0-4) and automatic gain (``auto_gain``: the target
-    level in -dBFS, 1-31; 0 = off), on chunks of whole 10 ms frames (the pipeline's 80 ms chunks are 8)."""
+    level in -dBFS, 1-31; 0 = off), 10 ms at a time (the pipeline's 80 ms chunks are 8 frames; a stream's
+    short last chunk is padded for WebRTC and cut back)."""
 
     def __init__(self, noise_suppression: int, auto_gain: int) -> None:
         try:
@@ -52,13 +53,19 @@ class WebRtcProcessor:
         self._native: WebRtc | None = WebRtc(auto_gain, noise_suppression)
 
     def process(self, chunk: np.ndarray) -> np.ndarray:
-        if chunk.dtype != np.int16 or len(chunk) % FRAME_SAMPLES:
-            raise ValueError(f"the audio front end takes int16 audio in whole 10 ms frames, got {len(chunk)} samples of {chunk.dtype}")
+        if chunk.dtype != np.int16 or chunk.ndim != 1:
+            raise ValueError(f"the audio front end takes mono int16 audio, got {chunk.dtype} of shape {chunk.shape}")
         if self._native is None:
             raise RuntimeError("the audio front end was closed")
-        data = chunk.tobytes()
+        whole = len(chunk) - len(chunk) % FRAME_SAMPLES
+        data = chunk[:whole].tobytes()
         step = 2 * FRAME_SAMPLES
-        return np.frombuffer(b"".join(self._native.Process10ms(data[i : i + step]).audio for i in range(0, len(data), step)), dtype=np.int16)
+        out = [self._native.Process10ms(data[i : i + step]).audio for i in range(0, len(data), step)]
+        if whole < len(chunk):  # a stream's last, short chunk: its frame padded with silence, cut back
+            frame = np.zeros(FRAME_SAMPLES, np.int16)
+            frame[: len(chunk) - whole] = chunk[whole:]
+            out.append(self._native.Process10ms(frame.tobytes()).audio[: 2 * (len(chunk) - whole)])
+        return np.frombuffer(b"".join(out), dtype=np.int16)
 
     def close(self) -> None:
         self._native = None
