@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -74,7 +75,7 @@ class WhisperEngine:
         beam_size: int = 5,
         cpu_threads: int | None = None,
         window: str = "cascade",
-        grammar: bool = True,
+        rescore: bool = False,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -94,8 +95,11 @@ class WhisperEngine:
         self.model = str(model)
         self.beam_size = beam_size
         self.window = window
-        self.grammar = grammar
-        """Score the templates' nearest sentences on the audio when no reading matches one (``asr.grammar``)."""
+        self.rescore = rescore
+        """Score the templates' nearest sentences on the audio when no reading matches one (``asr.rescore``)."""
+        self.stats = {"decodes": 0, "decode_seconds": 0.0, "rescored": 0, "rescore_seconds": 0.0}
+        """Windows decoded and their time, and how many of them the grammar rescored and what that added
+        (seconds, wall clock): ``bench/bench_accuracy.py`` reports the cost from them."""
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
         """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
@@ -103,7 +107,7 @@ class WhisperEngine:
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
         if vocabulary is None:
             return WhisperRecognizer(self, None, None)
-        return WhisperRecognizer(self, hotwords(vocabulary), vocabulary.understood, vocabulary.candidates if self.grammar else None)
+        return WhisperRecognizer(self, hotwords(vocabulary), vocabulary.understood, vocabulary.candidates if self.rescore else None)
 
     def transcribe(
         self, samples: np.ndarray, hotwords: str | None, understood: Understood | None = None, candidates: Candidates | None = None
@@ -129,6 +133,14 @@ class WhisperEngine:
         """One window of log-mel ``features`` for ``samples`` of audio, every beam kept: the best is the
         transcript, the others its alternatives; with ``candidates``, the grammar's sentence whisper finds
         likeliest on this audio is the first alternative when no reading matches a template."""
+        started = time.perf_counter()
+        try:
+            return self._decode(features, hotwords, samples, candidates)
+        finally:
+            self.stats["decodes"] += 1
+            self.stats["decode_seconds"] += time.perf_counter() - started
+
+    def _decode(self, features: np.ndarray, hotwords: str | None, samples: int, candidates: Candidates | None) -> Transcription:
         model = self._model
         encoded = model.encode(features)
         language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
@@ -154,7 +166,13 @@ class WhisperEngine:
             return Transcription(text="", confidence=None, words=[])
         best = hypotheses[0]
         heard = Transcription(text=best.text, confidence=round(math.exp(best.score), 4), words=[], alternatives=hypotheses[1:])
-        return heard if candidates is None else self._prefer_grammar(heard, candidates, encoded, tokenizer, samples)
+        if candidates is None:
+            return heard
+        started = time.perf_counter()
+        try:
+            return self._prefer_grammar(heard, candidates, encoded, tokenizer, samples)
+        finally:
+            self.stats["rescore_seconds"] += time.perf_counter() - started
 
     def _prefer_grammar(self, heard: Transcription, candidates: Candidates, encoded, tokenizer, samples: int) -> Transcription:
         """Grammar-aware recognition: when no reading matches a template, whisper scores the templates' nearest
@@ -169,6 +187,7 @@ class WhisperEngine:
         sentences = candidates([heard.text, *(a.text for a in heard.alternatives)])
         if len(sentences) < 2:
             return heard  # nothing to choose between: the engine repairs as it would
+        self.stats["rescored"] += 1
         frames = min(encoded.shape[1], samples // (2 * MEL_HOP) + FORCED_MARGIN_FRAMES)
         kept = np.ascontiguousarray(np.asarray(encoded)[:, :frames])
         tokens = [tokenizer.encode(" " + _written(text)) + [tokenizer.eot] for text in sentences]
