@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DATA, load_16k, machine, save, table  # noqa: E402
+from bench._common import DATA, headline, load_16k, machine, save, table  # noqa: E402
 
 COFFEE = DATA / "coffee-dev"
 FRAME = 160
@@ -82,12 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--auto-gain", type=int, default=0)
+    parser.add_argument("--clips", type=int, help="the first N coffee-dev orders only")
     args = parser.parse_args()
     import json
 
     noise = load_16k(COFFEE / "kitchen_noise.flac")
     cases = [json.loads(line) for line in (COFFEE / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    clips = [load_16k(COFFEE / c["audio"]) for c in cases]
+    clips = [load_16k(COFFEE / c["audio"]) for c in cases[: args.clips]]
     rows = [run(level, args.auto_gain, noise, clips) for level in args.levels]
     print(f"\nAudio front end (WebRTC, webrtc-noise-gain), auto gain {args.auto_gain or 'off'}; {machine()}\n")
     print(
@@ -96,7 +97,9 @@ def main() -> None:
             [[r["noise_suppression"], f"{r['noise_change_db']:+.1f} dB", f"{r['noise_quiet_half_change_db']:+.1f} dB", f"{r['noise_loudest_tenth_change_db']:+.1f} dB", f"{r['speech_change_db_median']:+.1f} dB", f"{100 * r['cpu_share_of_real_time']:.2f} %"] for r in rows],
         )
     )
-    print(f"\nwrote {save('frontend', {'rows': rows, 'noise_seconds': len(noise) / 16000, 'clips': len(clips)})}")
+    lines = [headline(f"kitchen noise, quieter half, NS level {r['noise_suppression']}", r["noise_quiet_half_change_db"], "dB") for r in rows]
+    lines += [headline(f"front end CPU, NS level {r['noise_suppression']}", r["cpu_share_of_real_time"], "of a core") for r in rows]
+    print(f"\nwrote {save('frontend', {'rows': rows, 'noise_seconds': len(noise) / 16000, 'clips': len(clips)}, headline=lines)}")
 
 
 if __name__ == "__main__":
