@@ -195,9 +195,11 @@ class WhisperEngine:
 
         batch = ctranslate2.StorageView.from_array(np.repeat(kept, len(tokens), axis=0))
         results = self._model.model.align(batch, list(tokenizer.sot_sequence) + [tokenizer.no_timestamps], tokens, [samples // MEL_HOP] * len(tokens))
-        scores = [float(np.log(np.maximum(r.text_token_probs, 1e-12)).sum()) for r in results]
+        # per token, as whisper ranks its own beams (a sum would favour the shorter sentence: "a little bit of
+        # milk" over "a little bit of skim milk" whatever the audio says)
+        scores = [float(np.log(np.maximum(r.text_token_probs, 1e-12)).mean()) for r in results]
         best = max(range(len(sentences)), key=scores.__getitem__)
-        chosen = Alternative(sentences[best], round(scores[best] / len(tokens[best]), 4))
+        chosen = Alternative(sentences[best], round(scores[best], 4))
         return Transcription(text=heard.text, confidence=heard.confidence, words=heard.words, alternatives=[chosen, *heard.alternatives])
 
     def _decoder(self, language: str) -> tuple[object, list[int]]:
