@@ -93,7 +93,7 @@ class AsrConfig(_Section):
     cpu_threads: int | None = Field(default=None, ge=1, le=64)
     window: Literal["cascade", "short", "full"] = "cascade"
     rescore: bool = False
-    """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "Grammar-aware recognition")."""
+    """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "In kitchen noise")."""
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     model_url: str = "https://alphacephei.com/vosk/models/"
 

@@ -178,12 +178,12 @@ class WhisperEngine:
         """Grammar-aware recognition: when no reading matches a template, whisper scores the templates' nearest
         sentences (``candidates``: the fuzzy matcher's repair of each reading and its neighbours) on the same
         encoded audio, and the likeliest goes first among the alternatives, so the intent engine acts on it
-        instead of the repair nearest in letters ("a little bit of skin" → skim milk, not milk).
+        instead of the repair nearest in letters ("a large mocha with sweet milk" → with sweetener, not with
+        sweetener and milk).
 
         Forced decoding (CTranslate2's ``align``) without the hotwords prompt, on the encoded frames that hold
-        the audio (and a second after): the prompt and the padding cost ten times the rest, and the ranking
-        among sentences of one grammar hardly depends on them. README "Grammar-aware recognition" has the
-        measurements."""
+        the audio (and a second after), to keep it cheap (not measured against scoring with them). Off by default
+        (``asr.rescore``): README "In kitchen noise" has the measurements."""
         sentences = candidates([heard.text, *(a.text for a in heard.alternatives)])
         if len(sentences) < 2:
             return heard  # nothing to choose between: the engine repairs as it would

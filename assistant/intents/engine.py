@@ -31,8 +31,8 @@ from assistant.vocabulary import Vocabulary
 _log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 8
-"""Grammar sentences offered to the recognizer per utterance (whisper scores each on the audio: about
-20-40 ms apiece for tiny.en on a 2-core CPU)."""
+"""Grammar sentences offered to the recognizer per utterance (whisper scores them on the audio in one batch;
+README "In kitchen noise" has what that costs)."""
 
 CANDIDATES_PER_REPAIR = 4
 """Like values tried per repaired slot ("skin" → skim milk, milk, ...)."""
