@@ -18,7 +18,7 @@ from typing import Any
 from assistant.config import Config, load_config, parse_override
 from assistant.errors import EXIT_CODES, AssistantError
 
-COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "bench", "say", "transcribe", "models", "serve", "satellite")
+COMMANDS = ("run", "wake", "devices", "ask", "intents", "eval", "bench", "say", "transcribe", "models", "serve", "satellite", "wyoming")
 
 FLAG_KEYS: dict[str, str] = {
     "asr": "asr.engine",
@@ -40,6 +40,8 @@ FLAG_KEYS: dict[str, str] = {
     "satellite_tls_ca": "satellite.tls_ca",
     "satellite_device": "satellite.device",
     "satellite_area": "satellite.area",
+    "wyoming_uri": "wyoming.uri",
+    "wyoming_name": "wyoming.name",
 }
 """argparse destination → config key it overrides (when the flag is given)."""
 
@@ -72,6 +74,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             found[key] = value
     if getattr(args, "no_wake", False):
         found["wake.enabled"] = False
+    if getattr(args, "no_zeroconf", False):
+        found["wyoming.zeroconf"] = False
     return found
 
 

@@ -158,6 +158,24 @@ class SatelliteConfig(_Section):
     skills: list[SkillName] = Field(default_factory=list, max_length=16)
 
 
+class WyomingConfig(_Section):
+    """`assistant wyoming`: the Wyoming server Home Assistant uses for wake word, speech to text, speech and intents."""
+
+    uri: str = Field(default="tcp://127.0.0.1:10700", pattern=r"^(tcp://(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+):[0-9]{1,5}|unix://.+)$")
+    zeroconf: bool = True
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
+    """The zeroconf service name Home Assistant discovers; None = ``assistant-<host name>``."""
+    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+    """Told to Home Assistant for what does not say its own language (the intents, a vosk model given by path)."""
+    max_connections: int = Field(default=16, ge=1, le=1000)
+    max_event_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    """The largest data or payload of one event (a header line is at most 64 KiB)."""
+    max_audio_seconds: float = Field(default=30.0, gt=0, le=300)
+    """Audio transcribed per request; more is ignored (an error says so)."""
+    timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """A client that sends nothing, or reads nothing we send, this long is disconnected."""
+
+
 class AssistantConfig(_Section):
     """This machine as a device, the areas commands can name, and how devices' announcements and alarms behave."""
 
@@ -193,6 +211,7 @@ class Config(_Section):
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     satellite: SatelliteConfig = Field(default_factory=SatelliteConfig)
+    wyoming: WyomingConfig = Field(default_factory=WyomingConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
 

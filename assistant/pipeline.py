@@ -49,8 +49,9 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import AudioProcessor
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import AlarmState, Error, EventEmitter, Intent, NoIntent, State, Stopped, Transcript, Wake
+from assistant.events import AlarmState, EventEmitter, State, Stopped, Transcript, Wake
 from assistant.feedback import Chime, chime
+from assistant.intents.dispatcher import turn_events
 from assistant.reply import speak
 from assistant.stop import StopListener
 from assistant.turn_taking import TurnTaking
@@ -353,14 +354,8 @@ class Pipeline:
         """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
         self.emitter.emit(State(state="understanding"))
         turn = self.conversation.respond(heard.text, [a.text for a in heard.alternatives])
-        if turn.intent is not None:
-            m = turn.intent
-            self.emitter.emit(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
-        else:
-            best = self.conversation.owner.engine.best(heard.text)
-            self.emitter.emit(NoIntent(text=heard.text, confidence=round(best.confidence, 4) if best else 0.0))
-        if turn.error is not None:
-            self.emitter.emit(Error(code=turn.error[0], message=turn.error[1]))
+        for event in turn_events(turn, heard.text, self.conversation.owner.engine):
+            self.emitter.emit(event)
         self._speak(turn.reply, turn.data)
         return turn.follow_up
 

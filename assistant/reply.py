@@ -29,6 +29,15 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
+def complete_sentences(text: str) -> tuple[list[str], str]:
+    """Text still arriving (a reply streamed a few words at a time): the sentences a new one already
+    follows, and the rest, unchanged, to which more text will be added."""
+    parts = _SENTENCE_END.split(text)
+    if len(parts) == 1:
+        return [], text
+    return [p.strip() for p in parts[:-1] if p.strip()], parts[-1]
+
+
 def speak(
     text: str,
     *,

@@ -33,18 +33,28 @@ from assistant.stop import StopListener, stop_endpointer, stop_vocabulary
 from assistant.tts import Speaker
 from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
-from assistant.wake import TriggerRule, WakeDetector, open_detector
+from assistant.wake import TriggerRule, WakeDetector, model_name, open_detector
 
 
-def make_wake(config: Config) -> WakeDetector:
-    """A stream's detector on ``wake.engine`` (microWakeWord shares its loaded models between streams; openWakeWord cannot)."""
+def make_wake(config: Config, models: Sequence[str] | None = None) -> WakeDetector:
+    """A stream's detector on ``wake.engine`` (microWakeWord shares its loaded models between streams; openWakeWord cannot).
+
+    ``models``: only these of ``wake.models`` (by reported name; a client listening for one wake word), with their settings.
+    """
     w = config.wake
+    specs = w.models
+    thresholds, sliding_windows = w.thresholds, w.sliding_windows
+    if models is not None:
+        names = {model_name(w.engine, spec): spec for spec in w.models}
+        specs = [names[name] for name in models]
+        thresholds = {k: v for k, v in thresholds.items() if k in models}
+        sliding_windows = {k: v for k, v in sliding_windows.items() if k in models}
     return open_detector(
         w.engine,
-        w.models,
+        specs,
         threshold=w.threshold,
-        thresholds=w.thresholds,
-        sliding_windows=w.sliding_windows,
+        thresholds=thresholds,
+        sliding_windows=sliding_windows,
         rule=TriggerRule(trigger_frames=w.trigger_frames, refractory_seconds=w.refractory_seconds),
     )
 

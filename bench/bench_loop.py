@@ -384,7 +384,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="4 clips, 2 synthetic commands in 2 voices, 5 s of idle audio, no one-core run")
     parser.add_argument("--clips", type=int, help="the first N coffee-dev clips (default all 62, quick 4)")
-    parser.add_argument("--synthetic", type=int, help=f"the first N synthetic commands, each in two voices (default all {len(SYNTHESISED_COMMANDS)}, quick 2)")
+    parser.add_argument("--synthetic", type=int, help=f"the first N synthetic commands, each in two voices, and the first N Korean ones at two speeds (default all {len(SYNTHESISED_COMMANDS)} and {len(VOSK_COMMANDS)}, quick 2)")
     parser.add_argument("--idle-seconds", type=float, help="idle listening measured for this long (default 30, quick 5)")
     parser.add_argument("--no-device", action="store_true", help="write replies to a WAV file instead of playing them on a PulseAudio null sink")
     parser.add_argument("--no-one-core", action="store_true", help="skip the run pinned to one core")
@@ -398,7 +398,7 @@ def main() -> None:
     process = psutil.Process()
     # the test audio first: the voices that make it (Piper, espeak-ng) are the benchmark's memory, not the assistant's
     wake = trim(piper("hey jarvis"))
-    sets = commands(clips, texts) | {VOSK_SET: vosk_commands(2 if args.quick else None)}
+    sets = commands(clips, texts) | {VOSK_SET: vosk_commands(texts)}
     if args.one_core:
         os.sched_setaffinity(0, {0})
         print(json.dumps(live(args, sets, wake)))

@@ -162,6 +162,13 @@ class PulseServer:
         """Everything played into the ``mic`` sink: what a microphone on ``mic.monitor`` hears."""
         return self.monitors[MIC]
 
+    def reset(self) -> None:
+        """Both sinks back at full volume and unmuted: a test that drives the volume skill leaves the speaker
+        at 45 %, and the next test's speech check would hear a whisper of its reply."""
+        for sink in (SPEAKER, MIC):
+            self.pactl("set-sink-volume", sink, "100%")
+            self.pactl("set-sink-mute", sink, "0")
+
     def play(self, audio: np.ndarray, sink: str = MIC, rate: int = RATE) -> subprocess.Popen:
         """Play int16 mono ``audio`` into ``sink`` in real time (into the virtual microphone by default)."""
         proc = subprocess.Popen(
@@ -213,5 +220,6 @@ def pulse(pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch) -> PulseSe
         monkeypatch.setenv(key, pulse_server.env[key])
     devices.rescan()
     yield pulse_server
+    pulse_server.reset()
     monkeypatch.undo()
     devices.rescan()

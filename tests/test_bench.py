@@ -50,16 +50,17 @@ def test_the_front_door_runs_a_benchmark_and_compares_with_the_raw_library(tmp_p
 
 @pytest.mark.slow
 def test_loop_benchmark_reports_every_stage_and_the_idle_cost(tmp_path):
-    """One real coffee order and one synthetic command in two voices, live, replies written to a file: end of
-    speech → first audio and each stage are there for both configurations, early cuts are counted, and idle
-    listening is compared with the wake engine's own library."""
+    """One real coffee order, one synthetic command in two voices and one Korean command for vosk at two
+    speeds, live, replies written to a file: end of speech → first audio and each stage are there for both
+    configurations, early cuts are counted, and idle listening is compared with the wake engine's own library."""
     env = {**os.environ, "PYTHONPATH": str(REPO), bench.RESULTS_ENV: str(tmp_path), "HF_HUB_OFFLINE": "1"}
     args = ["--clips", "1", "--synthetic", "1", "--idle-seconds", "2", "--no-device", "--no-one-core"]
     done = subprocess.run([sys.executable, str(REPO / "bench" / "bench_loop.py"), *args], capture_output=True, env=env, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     result = json.loads((tmp_path / "loop.json").read_text())
-    real, synthetic = result["two_cores"]["sets"]["coffee-dev (real)"], result["two_cores"]["sets"]["synthesised"]
-    for runs, commands in ((real, 1), (synthetic, 2)):
+    sets = result["two_cores"]["sets"]
+    real, synthetic, korean = sets["coffee-dev (real)"], sets["synthesised"], sets["vosk + grammar (Korean, synthesised)"]
+    for runs, commands in ((real, 1), (synthetic, 2), (korean, 2)):
         for name in ("before", "after"):
             run = runs[name]
             assert (run["commands"], run["answered"]) == (commands, commands), run["failed"]

@@ -52,11 +52,11 @@ def test_both_engines_hear_alexa_in_the_real_recordings(engine):
     assert sum(r == ["alexa"] for r in results) >= 32
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_coffee_orders_never_wake_either_engine(engine):
-    """62 real spoken coffee orders (8.5 minutes) never say a wake word: no model of either engine fires."""
+def test_coffee_orders_never_wake_microwakeword():
+    """62 real spoken coffee orders (8.5 minutes) never say a wake word: no microWakeWord model fires
+    (openWakeWord's five models on the same clips: ``test_wake.py::test_hey_jane_and_real_coffee_orders_fire_nothing``)."""
     assert len(COFFEE_CLIPS) == 62
-    d = detector(engine, COMMON_MODELS)
+    d = detector("microwakeword", COMMON_MODELS)
     fired = {clip.name: hits for clip in COFFEE_CLIPS if (hits := detected(d, clip))}
     d.close()
     assert fired == {}

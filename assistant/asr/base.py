@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from assistant.about import About
 from assistant.vocabulary import Vocabulary
 
 
@@ -89,4 +90,8 @@ class AsrEngine(Protocol):
 
     def recognizer(self, vocabulary: Vocabulary | None = None) -> Recognizer:
         """A new recognizer, biased to (or, for a grammar, restricted to) ``vocabulary``. Thread-safe."""
+        ...
+
+    def describe(self) -> About:
+        """The loaded model: name, languages, version, who made it."""
         ...

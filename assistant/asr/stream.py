@@ -40,6 +40,70 @@ class _Speculation:
     judged: bool = False
 
 
+class Speculator:
+    """Recognise an utterance so far in the background while its speaker pauses, and keep that transcript
+    as the final one when nothing was said after it: the same audio is never decoded twice.
+
+    Used by :class:`CommandRecognizer` (after the endpointer's pause) and by front ends whose client
+    decides where an utterance ends (Wyoming's ``audio-stop``). ``synchronous`` recognises at once
+    (files: the same transcripts however fast the machine is).
+    """
+
+    def __init__(self, recognizer: Recognizer, *, synchronous: bool = False) -> None:
+        self.recognizer = recognizer
+        self.synchronous = synchronous
+        self.current: _Speculation | None = None
+        self._worker: ThreadPoolExecutor | None = None
+
+    def pause(self, voiced_until: int) -> _Speculation:
+        """The speaker paused after stream sample ``voiced_until``: recognise what was said (once per pause)."""
+        spec = self.current
+        if spec is None or spec.voiced_until != voiced_until:
+            self.drop()
+            spec = self.current = _Speculation(voiced_until, self._recognize(self.recognizer.snapshot()))
+        return spec
+
+    def spoken_until(self, voiced_until: int) -> None:
+        """Speech so far ends at stream sample ``voiced_until``: a transcript of less (speech resumed) is dropped."""
+        if self.current is not None and self.current.voiced_until != voiced_until:
+            self.drop()
+
+    def drop(self) -> None:
+        """Speech resumed (or a new utterance began): the speculative transcript is of a shorter one."""
+        if self.current is not None:
+            self.current.result.cancel()
+            self.current = None
+
+    def final(self, voiced_until: int) -> Transcription:
+        """The utterance ended; its last voiced sample ended at ``voiced_until``. The speculative
+        transcript when nothing was said after it (and the recognizer decodes only at the end), else
+        the recognizer's own final result."""
+        spec, self.current = self.current, None
+        if spec is not None and not self.recognizer.incremental and spec.voiced_until == voiced_until:
+            if not spec.result.cancelled():
+                self.recognizer.start()  # its audio is recognised already; drop it
+                return spec.result.result()
+        if spec is not None:
+            spec.result.cancel()
+        return self.recognizer.finish()
+
+    def close(self) -> None:
+        """Release the background thread (a speculation in flight is abandoned)."""
+        self.drop()
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+            self._worker = None
+
+    def _recognize(self, job) -> Future[Transcription]:
+        if self.synchronous:
+            done: Future[Transcription] = Future()
+            done.set_result(job())
+            return done
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speculate")
+        return self._worker.submit(job)
+
+
 class CommandRecognizer:
     """``recognizer`` None (``asr.engine: none``): bound commands only, for tuning wake word and VAD."""
 
@@ -56,15 +120,13 @@ class CommandRecognizer:
         self.recognizer = recognizer
         self.emitter = emitter
         self.turn_taking = turn_taking if recognizer is not None else None
-        self.synchronous = synchronous
         self.active = False
         self.last: Transcription | None = None
         """The final transcript of the most recent command (None after a no-speech timeout)."""
         self._start = 0
         self._vad_fed = 0
         self._origin = 0.0
-        self._speculation: _Speculation | None = None
-        self._worker: ThreadPoolExecutor | None = None
+        self._speculator = Speculator(recognizer, synchronous=synchronous) if recognizer is not None else None
 
     def begin(self, position: int, audio: np.ndarray | None = None, *, after_wake: bool = False) -> bool:
         """Listen for a command whose audio starts at stream sample ``position``; ``audio`` = what is already buffered.
@@ -77,7 +139,8 @@ class CommandRecognizer:
         self.last = None
         self._start = position
         self._vad_fed = 0
-        self._drop_speculation()
+        if self._speculator is not None:
+            self._speculator.drop()
         return self.feed(audio) if audio is not None and len(audio) else False
 
     def feed(self, chunk: np.ndarray) -> bool:
@@ -97,53 +160,23 @@ class CommandRecognizer:
 
     def close(self) -> None:
         """Release the background recognition thread (a speculation in flight is abandoned)."""
-        self._drop_speculation()
-        if self._worker is not None:
-            self._worker.shutdown(wait=False, cancel_futures=True)
-            self._worker = None
+        if self._speculator is not None:
+            self._speculator.close()
 
     def _take_turn(self, turn_taking: TurnTaking) -> VadOutput:
         """Speculate once the pause is long enough; once the speculative transcript is in, shorten the wait."""
         endpointer = self.endpointer
-        silence = endpointer.trailing_silence_ms
-        spec = self._speculation
-        if spec is not None and spec.voiced_until != endpointer.voiced_until:
-            self._drop_speculation()  # speech resumed: that transcript is of a shorter command
-            spec = None
-        if spec is None:
-            if silence < turn_taking.speculate_ms:
-                return VadOutput()
-            spec = self._speculation = _Speculation(endpointer.voiced_until, self._recognize(self.recognizer.snapshot()))
+        speculator = self._speculator
+        assert speculator is not None
+        speculator.spoken_until(endpointer.voiced_until)
+        if speculator.current is None and endpointer.trailing_silence_ms < turn_taking.speculate_ms:
+            return VadOutput()
+        spec = speculator.pause(endpointer.voiced_until)
         if spec.judged or not spec.result.done():
             return VadOutput()
         spec.judged = True
         wait = turn_taking.silence_ms(spec.result.result(), endpointer.snr_db)
         return endpointer.require_silence(wait) if wait is not None else VadOutput()
-
-    def _recognize(self, job) -> Future[Transcription]:
-        if self.synchronous:
-            done: Future[Transcription] = Future()
-            done.set_result(job())
-            return done
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speculate")
-        return self._worker.submit(job)
-
-    def _drop_speculation(self) -> None:
-        if self._speculation is not None:
-            self._speculation.result.cancel()
-            self._speculation = None
-
-    def _final(self) -> Transcription:
-        """The transcript of the command that just ended: the speculative one when nothing was said after it."""
-        spec, self._speculation = self._speculation, None
-        if spec is not None and not self.recognizer.incremental and spec.voiced_until == self.endpointer.voiced_until:
-            if not spec.result.cancelled():
-                self.recognizer.start()  # its audio is recognised already; drop it
-                return spec.result.result()
-        if spec is not None:
-            spec.result.cancel()
-        return self.recognizer.finish()
 
     def _handle(self, out: VadOutput) -> bool:
         if self.recognizer is None:
@@ -157,7 +190,7 @@ class CommandRecognizer:
             if isinstance(event, SpeechStart):
                 self.emitter.emit(event)
                 self.recognizer.start()
-                self._drop_speculation()
+                self._speculator.drop()
                 self._origin = self._audio_origin(out)
         if out.audio:
             # one call per chunk, not per 30 ms VAD frame: a partial result costs a best-path search
@@ -168,8 +201,8 @@ class CommandRecognizer:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
         if any(isinstance(e, SpeechEnd) for e in out.events):
-            self.last = self._final()
-            self.emitter.emit(_transcript_event(self.last, self._origin))
+            self.last = self._speculator.final(self.endpointer.voiced_until)
+            self.emitter.emit(transcript_event(self.last, self._origin))
         if out.done:
             self.active = False
         return out.done
@@ -185,7 +218,8 @@ class CommandRecognizer:
         return (consumed - forwarded) / SAMPLE_RATE
 
 
-def _transcript_event(result: Transcription, origin: float) -> Transcript:
+def transcript_event(result: Transcription, origin: float) -> Transcript:
+    """The ``transcript`` event of a recognizer's final result; ``origin``: the stream time of its first sample."""
     return Transcript(
         text=result.text,
         confidence=result.confidence,

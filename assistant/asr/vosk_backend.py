@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.about import About, model_name, package_version
 from assistant.asr.base import Transcription, Word
+from assistant.asr.catalog import find
 from assistant.asr.grammar import UNKNOWN_TOKENS, Grammar, build_grammar
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.errors import ModelError
@@ -72,6 +74,18 @@ class VoskEngine:
         self.unknown = next((t for t in UNKNOWN_TOKENS if self.knows(t)), None)
         self._grammars: dict[Vocabulary, Grammar] = {}
         self._lock = threading.Lock()
+
+    def describe(self) -> About:
+        entry = find(self.path.name)
+        restricted = self.use_grammar and self.supports_grammar
+        return About(
+            name=entry.name if entry is not None else model_name(self.path),
+            description="vosk (Kaldi), streaming partial results; " + ("restricted to the loaded intents' phrases" if restricted else "open vocabulary"),
+            languages=(entry.language,) if entry is not None else (),
+            version=package_version("vosk"),
+            author="Alpha Cephei (Vosk)",
+            url="https://alphacephei.com/vosk/models",
+        )
 
     def knows(self, word: str) -> bool:
         return self._model.vosk_model_find_word(word) >= 0

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.about import About, model_name, package_version
 from assistant.asr.base import Alternative, Transcription
+from assistant.asr.catalog import find
 from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
@@ -103,6 +105,17 @@ class WhisperEngine:
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
         """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
+
+    def describe(self) -> About:
+        entry = find(Path(self.model).name)
+        return About(
+            name=entry.name if entry is not None else model_name(self.model),
+            description=f"whisper on faster-whisper ({self.beam_size} beams), the loaded intents' words as hotwords",
+            languages=tuple(self._model.supported_languages),
+            version=package_version("faster-whisper"),
+            author="OpenAI (Whisper), converted for faster-whisper (SYSTRAN)",
+            url="https://github.com/openai/whisper",
+        )
 
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
         if vocabulary is None:

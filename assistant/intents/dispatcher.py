@@ -32,6 +32,7 @@ from typing import Any
 
 from assistant.config import Config
 from assistant.errors import AssistantError
+from assistant.events import Error, Event, Intent, NoIntent
 from assistant.intents.answers import Expectation
 from assistant.intents.engine import IntentEngine, IntentMatch, LoadedPlugin
 from assistant.intents.plugin import Handler, PluginError, Reply, Request, SlotValues
@@ -65,6 +66,21 @@ class Turn:
     """The pipeline should listen once more without the wake word; the answer goes to the asking handler."""
     error: tuple[str, str] | None = None
     """(code, message) when a handler raised or timed out."""
+
+
+def turn_events(turn: Turn, heard: str, engine: IntentEngine) -> list[Event]:
+    """What a turn of ``heard`` reports, wherever it was heard (a microphone, a satellite, Home Assistant):
+    the ``intent``, or ``no_intent`` with how close the best guess came, and the handler's ``error``."""
+    events: list[Event] = []
+    if turn.intent is not None:
+        m = turn.intent
+        events.append(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
+    else:
+        best = engine.best(heard)
+        events.append(NoIntent(text=heard, confidence=round(best.confidence, 4) if best else 0.0))
+    if turn.error is not None:
+        events.append(Error(code=turn.error[0], message=turn.error[1]))
+    return events
 
 
 Route = Callable[[IntentMatch], "Turn | None"]

@@ -29,7 +29,7 @@ import numpy as np
 from assistant.audio.chunker import Chunker
 from assistant.audio.convert import StreamConverter
 from assistant.audio.file import FileSource
-from assistant.audio.raw import PCM_FORMATS
+from assistant.audio.raw import PCM_FORMATS, PcmDecoder
 from assistant.audio.source import CHUNK_SAMPLES
 from assistant.audio.stats import InputStats
 from assistant.errors import AudioInputError
@@ -226,29 +226,21 @@ class PcmInput:
 
     def __init__(self, request: StartRequest, queue: ChunkQueue, source: QueueSource, on_drop: Callable[[], None]) -> None:
         assert request.pcm_format is not None and request.rate is not None
-        self._dtype = PCM_FORMATS[request.pcm_format]
-        self._channels = request.channels
-        self._frame_bytes = self._dtype.itemsize * request.channels
-        self._converter = StreamConverter(request.rate)
-        source.stats.repairs = self._converter.counts
+        self._decoder = PcmDecoder(request.rate, PCM_FORMATS[request.pcm_format], request.channels)
+        source.stats.repairs = self._decoder.counts
         self._delivery = _Delivery(queue, request.backpressure, on_drop)
-        self._carry = b""
 
     def push(self, data: bytes) -> None:
-        if self._carry:
-            data = self._carry + data
-        usable = len(data) - len(data) % self._frame_bytes
-        self._carry = data[usable:]
-        if usable:
-            block = np.frombuffer(data, dtype=self._dtype, count=usable // self._dtype.itemsize).reshape(-1, self._channels)
-            self._delivery.send(self._converter.convert(block))
+        audio = self._decoder.decode(data)
+        if len(audio):
+            self._delivery.send(audio)
 
     def has_room(self) -> bool:
         """A live stream (no backpressure) is always read: what does not fit is dropped, not delayed."""
         return not self._delivery.backpressure or self._delivery.queue.has_room()
 
     def end(self) -> None:
-        self._delivery.send(self._converter.convert(np.zeros((0, self._channels), self._dtype), last=True))
+        self._delivery.send(self._decoder.finish())
         self._delivery.finish()
 
     def abort(self) -> None:

@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from assistant.about import About
 from assistant.config import Config
 from assistant.errors import SpeechSynthesisError
 
@@ -34,6 +35,10 @@ class Speaker(Protocol):
         """Speech for ``text`` as 16 kHz mono int16; empty when there is nothing to say."""
         ...
 
+    def describe(self) -> About:
+        """The voice: name, languages, version, who made it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -44,6 +49,9 @@ class SilentSpeaker:
 
     def synthesize(self, text: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int16)
+
+    def describe(self) -> About:
+        return About(name="none", description="no voice: replies stay text", languages=(), version=None, author="", url="")
 
     def close(self) -> None:
         pass

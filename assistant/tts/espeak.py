@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.about import About, package_version
 from assistant.audio.convert import StreamConverter
 from assistant.errors import ConfigError, ModelError, SpeechSynthesisError
 
@@ -130,6 +131,17 @@ class Pyttsx3Speaker:
             raise SpeechSynthesisError(f"espeak-ng (pyttsx3) could not speak {_excerpt(text)}: {header['error']}")
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
         return StreamConverter(header["rate"]).convert(samples, last=True)
+
+    def describe(self) -> About:
+        voice = self.voice or "default"
+        return About(
+            name=voice,
+            description=f"espeak-ng voice {voice} through pyttsx3, {self._settings['rate']} words per minute",
+            languages=(voice.rsplit("/", 1)[-1],) if self.voice else (),
+            version=package_version("pyttsx3"),
+            author="eSpeak NG",
+            url="https://github.com/espeak-ng/espeak-ng",
+        )
 
     def close(self) -> None:
         with self._lock:

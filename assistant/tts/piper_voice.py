@@ -8,6 +8,7 @@ package is used when it is installed. ``tts.rate`` scales the voice's own pace
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.about import About, package_version
 from assistant.audio.convert import StreamConverter
 from assistant.errors import ModelError, SpeechSynthesisError
 
@@ -80,6 +82,23 @@ class PiperSpeaker:
         if not chunks:
             return np.zeros(0, dtype=np.int16)
         return StreamConverter(self._voice.config.sample_rate).convert(np.concatenate(chunks), last=True)
+
+    def describe(self) -> About:
+        """From the voice's own ``.onnx.json`` (its language and dataset), read when asked."""
+        try:
+            card = json.loads(Path(f"{self.model_path}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            card = {}
+        language = (card.get("language") or {}).get("code")
+        quality = (card.get("audio") or {}).get("quality")
+        return About(
+            name=self.model_path.name.removesuffix(".onnx"),
+            description=f"Piper voice {card.get('dataset', self.model_path.stem)}" + (f", {quality} quality" if quality else ""),
+            languages=(language,) if isinstance(language, str) else (),
+            version=card.get("piper_version") or package_version("piper-tts"),
+            author="Piper voices (rhasspy/piper-voices)",
+            url="https://huggingface.co/rhasspy/piper-voices",
+        )
 
     def close(self) -> None:
         pass

@@ -11,6 +11,7 @@ naming the engines here costs nothing.
 
 from __future__ import annotations
 
+from assistant.about import About
 from assistant.config import WakeEngine as Engine
 from assistant.wake import microwakeword_backend, openwakeword_backend
 from assistant.wake.base import Detection, TriggerRule, WakeDetector
@@ -25,8 +26,16 @@ BUILTIN: dict[str, tuple[str, ...]] = {
 
 def model_name(engine: Engine, spec: str) -> str:
     """The name a model is reported under (``hey jarvis`` → ``hey_jarvis``, ``/x/my_word.json`` → ``my_word``)."""
-    backend = microwakeword_backend if engine == "microwakeword" else openwakeword_backend
-    return backend.resolve_model(spec)[0]
+    return _backend(engine).resolve_model(spec)[0]
+
+
+def describe(engine: Engine, spec: str) -> About:
+    """A wake model: its name, phrase, languages, version and author."""
+    return _backend(engine).describe_model(spec)
+
+
+def _backend(engine: Engine):
+    return microwakeword_backend if engine == "microwakeword" else openwakeword_backend
 
 
 def open_detector(
@@ -48,4 +57,4 @@ def open_detector(
     return openwakeword_backend.OpenWakeWordDetector(models, threshold=threshold, thresholds=thresholds, rule=rule)
 
 
-__all__ = ["BUILTIN", "Detection", "Engine", "ScanResult", "TriggerRule", "WakeDetector", "model_name", "open_detector", "scan"]
+__all__ = ["BUILTIN", "Detection", "Engine", "ScanResult", "TriggerRule", "WakeDetector", "describe", "model_name", "open_detector", "scan"]

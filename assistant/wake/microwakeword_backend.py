@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.about import About
 from assistant.errors import ModelError
 from assistant.wake.base import Detection, Trigger, TriggerRule, check_names
 
@@ -88,6 +89,23 @@ def resolve_model(spec: str) -> tuple[str, Path]:
         )
     hint = " (an openWakeWord model: set wake.engine: openwakeword)" if name == "hey_rhasspy" else ""
     raise ModelError(f"unknown microWakeWord model {spec!r}{hint}: use one of {', '.join(BUILTIN)} or the path of a model's .json")
+
+
+def describe_model(spec: str) -> About:
+    """A model's JSON says what to say, in which languages, its version and its author."""
+    name, path = resolve_model(spec)
+    config = _read_json(path)
+    phrase = str(config.get("wake_word", name.replace("_", " ")))
+    languages = config.get("trained_languages")
+    return About(
+        name=name,
+        description=f'microWakeWord model for "{phrase}"',
+        languages=tuple(str(x) for x in languages) if isinstance(languages, list) else (),
+        version=str(config["version"]) if "version" in config else None,
+        author=str(config.get("author") or "microWakeWord"),
+        url=str(config.get("website") or "https://github.com/kahrendt/microWakeWord"),
+        phrase=phrase,
+    )
 
 
 @dataclass(frozen=True)

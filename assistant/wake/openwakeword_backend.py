@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.about import About, package_version
 from assistant.errors import ModelError
 from assistant.wake.base import Detection, Trigger, TriggerRule, check_names
 
@@ -63,6 +64,22 @@ def resolve_model(spec: str) -> tuple[str, Path]:
     if path.suffix.lower() == ".json":
         raise ModelError(f"{spec} looks like a microWakeWord model (its JSON); openWakeWord models are .tflite/.onnx files: set wake.engine: microwakeword to use it")
     raise ModelError(f"unknown openWakeWord model {spec!r}: use one of {', '.join(PRETRAINED)} or a path to a .tflite/.onnx model")
+
+
+def describe_model(spec: str) -> About:
+    """The pretrained models are English; a model file of one's own says nothing about itself."""
+    name, path = resolve_model(spec)
+    phrase = name.replace("_", " ")
+    pretrained = name in PRETRAINED
+    return About(
+        name=name,
+        description=f'openWakeWord model for "{phrase}"',
+        languages=("en",) if pretrained else (),
+        version=package_version("pyopen-wakeword") if pretrained else None,
+        author="openWakeWord (David Scripka)" if pretrained else "openWakeWord model",
+        url="https://github.com/dscripka/openWakeWord" if pretrained else path.resolve().as_uri(),
+        phrase=phrase,
+    )
 
 
 def _use_litert() -> None:
