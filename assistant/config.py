@@ -34,6 +34,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class ProcessingConfig(_Section):
+    """The audio front end (assistant/audio/processing.py): WebRTC noise suppression and automatic gain."""
+
+    enabled: bool = False
+    noise_suppression: int = Field(default=2, ge=0, le=4)
+    auto_gain: int = Field(default=0, ge=0, le=31)
+    """The level automatic gain aims at, in -dBFS (1-31); 0 = no automatic gain."""
+
+
 class AudioConfig(_Section):
     input_device: int | str | None = None
     output_device: int | str | None = None
@@ -41,6 +50,7 @@ class AudioConfig(_Section):
     channel: Literal["mix"] | int = "mix"
     queue_seconds: float = Field(default=2.0, gt=0, le=30)
     retry_seconds: float = Field(default=3.0, gt=0, le=60)
+    processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
 
 
 WakeEngine = Literal["microwakeword", "openwakeword"]
@@ -82,6 +92,8 @@ class AsrConfig(_Section):
     beam_size: int = Field(default=5, ge=1, le=10)
     cpu_threads: int | None = Field(default=None, ge=1, le=64)
     window: Literal["cascade", "short", "full"] = "cascade"
+    rescore: bool = False
+    """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "In kitchen noise")."""
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     model_url: str = "https://alphacephei.com/vosk/models/"
 

@@ -46,6 +46,7 @@ from assistant.asr.base import Recognizer, Transcription
 from assistant.asr.stream import CommandRecognizer
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.playback import AudioOutput
+from assistant.audio.processing import AudioProcessor
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
 from assistant.events import AlarmState, EventEmitter, State, Stopped, Transcript, Wake
@@ -107,8 +108,11 @@ class Pipeline:
         buffer_seconds: float = 1.5,
         synchronous: bool = False,
         turn_taking: TurnTaking | None = None,
+        processor: AudioProcessor | None = None,
     ) -> None:
         self.emitter = emitter
+        self.processor = processor
+        """The audio front end (noise suppression, gain): every chunk passes it once, before anything hears it."""
         self.endpointer = endpointer
         self.wake = wake
         self.commands = CommandRecognizer(endpointer, recognizer, emitter, turn_taking=turn_taking, synchronous=synchronous)
@@ -150,6 +154,8 @@ class Pipeline:
         self.finish()
 
     def feed(self, chunk: np.ndarray) -> None:
+        if self.processor is not None:
+            chunk = self.processor.process(chunk)
         start = self._pos
         self._ring.write(chunk)
         self._pos += len(chunk)
@@ -238,6 +244,8 @@ class Pipeline:
         self.commands.close()
         if self.wake is not None:
             self.wake.close()  # its native model state, now rather than whenever the collector runs
+        if self.processor is not None:
+            self.processor.close()
 
     # -- listening --------------------------------------------------------------------------
 

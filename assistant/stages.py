@@ -20,6 +20,7 @@ from assistant.audio.file import FileSource
 from assistant.asr.base import AsrEngine
 from assistant.audio.mic import MicrophoneSource
 from assistant.audio.playback import AudioOutput
+from assistant.audio.processing import open_processor
 from assistant.audio.raw import RawSource
 from assistant.audio.source import AudioSource
 from assistant.config import Config
@@ -167,6 +168,7 @@ def make_pipeline(
         buffer_seconds=config.wake.buffer_seconds,
         synchronous=synchronous,
         turn_taking=turn_taking,
+        processor=open_processor(config.audio.processing),
     )
 
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 Understood = Callable[[str, Sequence[str]], bool]
 """Whether the intents act on a reading (or one of its alternatives): a template matches it exactly."""
 
+Candidates = Callable[[Sequence[str]], list[str]]
+"""The templates' sentences nearest to a recognizer's readings (best first), for it to score on the audio;
+empty when the intents act on a reading as it is, or on none."""
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -22,3 +26,5 @@ class Vocabulary:
     """Example sentences: all of them when the templates expand to few, a representative sample otherwise."""
     understood: Understood | None = field(default=None, compare=False, repr=False)
     """The templates' exact matcher: whisper's quick look at a command is kept when it says yes (asr.window)."""
+    candidates: Candidates | None = field(default=None, compare=False, repr=False)
+    """The templates' nearest sentences to a misheard command: whisper scores them on the audio (asr.grammar)."""

@@ -61,6 +61,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
     rows = []
     for snr in conditions:
         noise = NoiseMixer.from_file(NOISE, snr, seed=args.seed, measure=args.measure) if snr is not None else None
+        before = dict(getattr(resources.asr, "stats", {}))
         report = AudioEvaluator(config, resources, noise=noise).evaluate(cases, progress=args.progress)
         summary = report.summary()
         if args.details:
@@ -78,6 +79,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
                 "clips": len(report.outcomes),
                 "extra_actions": sum(o.extra_actions > 0 for o in report.outcomes),
                 "realtime_factor": summary["realtime_factor"],
+                **_decode_cost(before, getattr(resources.asr, "stats", {}), len(report.outcomes)),
                 "wrong": wrong,
             }
         )
@@ -111,6 +113,19 @@ def wake(args: argparse.Namespace) -> dict:
     }
 
 
+def _decode_cost(before: dict, after: dict, commands: int) -> dict:
+    """whisper's decode time per command in one condition, and what the grammar rescoring (asr.rescore) added to it."""
+    if not after or not commands:
+        return {}
+    delta = {key: after[key] - before.get(key, 0) for key in after}
+    return {
+        "decode_ms_per_command": round(1000 * delta["decode_seconds"] / commands, 1),
+        "rescore_ms_per_command": round(1000 * delta["rescore_seconds"] / commands, 1),
+        "rescored_windows": delta["rescored"],
+        "rescore_share_of_decode": round(delta["rescore_seconds"] / delta["decode_seconds"], 4) if delta["decode_seconds"] else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snr", type=float, nargs="*", default=list(SNRS), metavar="DB", help="noise conditions (default 24 21 18 15 12 9 6)")
@@ -133,6 +148,10 @@ def main() -> None:
     if average["command_acceptance"] is not None:
         body.append([f"average of {average['noise_conditions']} noise levels", f"{100 * average['command_acceptance']:.1f}%", "", "", "", ""])
     print(table(["condition", "command acceptance", "accepted", "intent right", "clips with 2+ actions", "x real time"], body))
+    if any("decode_ms_per_command" in r for r in rows):
+        cost = [[r["condition"], r["decode_ms_per_command"], r["rescore_ms_per_command"], r["rescored_windows"]] for r in rows]
+        print("\nwhisper decode time per command (ms, wall clock) and what the grammar rescoring added (asr.rescore)\n")
+        print(table(["condition", "decode ms/command", "of which rescoring", "windows rescored"], cost))
     print("\nPicovoice's published averages over noise: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in PICOVOICE.items()))
     lines = [headline("command acceptance, clean", rows[0]["command_acceptance"], "ratio")] if rows[0]["snr_db"] is None else []
     if average["command_acceptance"] is not None:

@@ -32,7 +32,7 @@ def load_engine(config: Config, *, vocabulary_hint: Vocabulary | None = None, st
     asr = config.asr
     store = store or ModelStore(base_url=asr.model_url)
     path = store.resolve(asr.engine, asr.model, auto_download=asr.auto_download)
-    key = (asr.engine, str(path.resolve()), asr.grammar, asr.compute_type, asr.beam_size, asr.cpu_threads, asr.window)
+    key = (asr.engine, str(path.resolve()), asr.grammar, asr.compute_type, asr.beam_size, asr.cpu_threads, asr.window, asr.rescore)
     with _lock:
         engine = _engines.get(key)
         built = engine is None
@@ -51,7 +51,9 @@ def _build(config: Config, path) -> AsrEngine:
     if asr.engine == "whisper":
         from assistant.asr.whisper_backend import WhisperEngine
 
-        return WhisperEngine(path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window)
+        return WhisperEngine(
+            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window, rescore=asr.rescore
+        )
     from assistant.asr.vosk_backend import VoskEngine
 
     return VoskEngine(path, grammar=asr.grammar)

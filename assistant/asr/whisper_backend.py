@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ from assistant.asr.catalog import find
 from assistant.asr.normalize import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
-from assistant.vocabulary import Understood, Vocabulary
+from assistant.vocabulary import Candidates, Understood, Vocabulary
 
 HOTWORDS_CHARS = 600
 """About 150 tokens: whisper allows half its 448-token context for the prompt; more only slows decoding.
@@ -69,7 +70,14 @@ class WhisperEngine:
     name = "whisper"
 
     def __init__(
-        self, model: Path | str, *, compute_type: str = "int8", beam_size: int = 5, cpu_threads: int | None = None, window: str = "cascade"
+        self,
+        model: Path | str,
+        *,
+        compute_type: str = "int8",
+        beam_size: int = 5,
+        cpu_threads: int | None = None,
+        window: str = "cascade",
+        rescore: bool = False,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -89,6 +97,11 @@ class WhisperEngine:
         self.model = str(model)
         self.beam_size = beam_size
         self.window = window
+        self.rescore = rescore
+        """Score the templates' nearest sentences on the audio when no reading matches one (``asr.rescore``)."""
+        self.stats = {"decodes": 0, "decode_seconds": 0.0, "rescored": 0, "rescore_seconds": 0.0}
+        """Windows decoded and their time, and how many of them the grammar rescored and what that added
+        (seconds, wall clock): ``bench/bench_accuracy.py`` reports the cost from them."""
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
         """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
@@ -107,10 +120,13 @@ class WhisperEngine:
     def recognizer(self, vocabulary: Vocabulary | None = None) -> WhisperRecognizer:
         if vocabulary is None:
             return WhisperRecognizer(self, None, None)
-        return WhisperRecognizer(self, hotwords(vocabulary), vocabulary.understood)
+        return WhisperRecognizer(self, hotwords(vocabulary), vocabulary.understood, vocabulary.candidates if self.rescore else None)
 
-    def transcribe(self, samples: np.ndarray, hotwords: str | None, understood: Understood | None = None) -> Transcription:
-        """``understood``: whether the intents act on a reading; without it the cascade decodes the full window."""
+    def transcribe(
+        self, samples: np.ndarray, hotwords: str | None, understood: Understood | None = None, candidates: Candidates | None = None
+    ) -> Transcription:
+        """``understood``: whether the intents act on a reading; without it the cascade decodes the full window.
+        ``candidates``: the templates' sentences nearest to a reading (see :meth:`_prefer_grammar`)."""
         if len(samples) < MIN_SECONDS * SAMPLE_RATE:
             return Transcription(text="", confidence=None, words=[])
         audio = samples.astype(np.float32) / INT16_SCALE
@@ -120,15 +136,24 @@ class WhisperEngine:
 
         features = self._model.feature_extractor(audio)
         if self.window == "full" or (self.window == "cascade" and understood is None):
-            return self._decode_window(pad_or_trim(features), hotwords, len(audio))
-        quick = self._decode_window(_short_window(features), hotwords, len(audio))
+            return self._decode_window(pad_or_trim(features), hotwords, len(audio), candidates)
+        quick = self._decode_window(_short_window(features), hotwords, len(audio), candidates if self.window == "short" else None)
         if self.window == "short" or (_sure(quick) and understood(quick.text, [a.text for a in quick.alternatives])):
             return quick
-        return self._decode_window(pad_or_trim(features), hotwords, len(audio))
+        return self._decode_window(pad_or_trim(features), hotwords, len(audio), candidates)
 
-    def _decode_window(self, features: np.ndarray, hotwords: str | None, samples: int) -> Transcription:
+    def _decode_window(self, features: np.ndarray, hotwords: str | None, samples: int, candidates: Candidates | None = None) -> Transcription:
         """One window of log-mel ``features`` for ``samples`` of audio, every beam kept: the best is the
-        transcript, the others its alternatives."""
+        transcript, the others its alternatives; with ``candidates``, the grammar's sentence whisper finds
+        likeliest on this audio is the first alternative when no reading matches a template."""
+        started = time.perf_counter()
+        try:
+            return self._decode(features, hotwords, samples, candidates)
+        finally:
+            self.stats["decodes"] += 1
+            self.stats["decode_seconds"] += time.perf_counter() - started
+
+    def _decode(self, features: np.ndarray, hotwords: str | None, samples: int, candidates: Candidates | None) -> Transcription:
         model = self._model
         encoded = model.encode(features)
         language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
@@ -153,7 +178,42 @@ class WhisperEngine:
         if not hypotheses or (result.no_speech_prob > NO_SPEECH_PROBABILITY and hypotheses[0].score < MIN_LOG_PROBABILITY):
             return Transcription(text="", confidence=None, words=[])
         best = hypotheses[0]
-        return Transcription(text=best.text, confidence=round(math.exp(best.score), 4), words=[], alternatives=hypotheses[1:])
+        heard = Transcription(text=best.text, confidence=round(math.exp(best.score), 4), words=[], alternatives=hypotheses[1:])
+        if candidates is None:
+            return heard
+        started = time.perf_counter()
+        try:
+            return self._prefer_grammar(heard, candidates, encoded, tokenizer, samples)
+        finally:
+            self.stats["rescore_seconds"] += time.perf_counter() - started
+
+    def _prefer_grammar(self, heard: Transcription, candidates: Candidates, encoded, tokenizer, samples: int) -> Transcription:
+        """Grammar-aware recognition: when no reading matches a template, whisper scores the templates' nearest
+        sentences (``candidates``: the fuzzy matcher's repair of each reading and its neighbours) on the same
+        encoded audio, and the likeliest goes first among the alternatives, so the intent engine acts on it
+        instead of the repair nearest in letters ("a large mocha with sweet milk" → with sweetener, not with
+        sweetener and milk).
+
+        Forced decoding (CTranslate2's ``align``) without the hotwords prompt, on the encoded frames that hold
+        the audio (and a second after), to keep it cheap (not measured against scoring with them). Off by default
+        (``asr.rescore``): README "In kitchen noise" has the measurements."""
+        sentences = candidates([heard.text, *(a.text for a in heard.alternatives)])
+        if len(sentences) < 2:
+            return heard  # nothing to choose between: the engine repairs as it would
+        self.stats["rescored"] += 1
+        frames = min(encoded.shape[1], samples // (2 * MEL_HOP) + FORCED_MARGIN_FRAMES)
+        kept = np.ascontiguousarray(np.asarray(encoded)[:, :frames])
+        tokens = [tokenizer.encode(" " + _written(text)) + [tokenizer.eot] for text in sentences]
+        import ctranslate2
+
+        batch = ctranslate2.StorageView.from_array(np.repeat(kept, len(tokens), axis=0))
+        results = self._model.model.align(batch, list(tokenizer.sot_sequence) + [tokenizer.no_timestamps], tokens, [samples // MEL_HOP] * len(tokens))
+        # per token, as whisper ranks its own beams (a sum would favour the shorter sentence: "a little bit of
+        # milk" over "a little bit of skim milk" whatever the audio says)
+        scores = [float(np.log(np.maximum(r.text_token_probs, 1e-12)).mean()) for r in results]
+        best = max(range(len(sentences)), key=scores.__getitem__)
+        chosen = Alternative(sentences[best], round(scores[best], 4))
+        return Transcription(text=heard.text, confidence=heard.confidence, words=heard.words, alternatives=[chosen, *heard.alternatives])
 
     def _decoder(self, language: str) -> tuple[object, list[int]]:
         from faster_whisper.tokenizer import Tokenizer
@@ -230,6 +290,21 @@ def _sure(reading: Transcription) -> bool:
     return bool(reading.text) and (reading.confidence or 0.0) >= CASCADE_MIN_CONFIDENCE
 
 
+MEL_HOP = 160
+"""Samples per log-mel frame (10 ms); the encoder halves the frames."""
+
+FORCED_MARGIN_FRAMES = 50
+"""Encoded frames (1 s) kept after the audio when the grammar's sentences are scored."""
+
+
+def _written(text: str) -> str:
+    """A sentence as whisper writes one ("i'd like a latte" → "I'd like a latte"): forced decoding of text in
+    a form whisper never writes scores the form, not the words."""
+    words = [("I" + w[1:]) if w == "i" or w.startswith("i'") else w for w in text.split()]
+    sentence = " ".join(words)
+    return sentence[:1].upper() + sentence[1:]
+
+
 def _short_window(features: np.ndarray) -> np.ndarray:
     """The utterance's log-mel features padded to the short window (longer ones to their length and a
     second) with what digital silence gives whisper's features: their floor, 8 decades below the peak
@@ -246,10 +321,11 @@ def _short_window(features: np.ndarray) -> np.ndarray:
 class WhisperRecognizer:
     incremental = False
 
-    def __init__(self, engine: WhisperEngine, hotwords: str | None, understood: Understood | None) -> None:
+    def __init__(self, engine: WhisperEngine, hotwords: str | None, understood: Understood | None, candidates: Candidates | None = None) -> None:
         self._engine = engine
         self.hotwords = hotwords
         self._understood = understood
+        self._candidates = candidates
         self._chunks: list[np.ndarray] = []
 
     def start(self) -> None:
@@ -264,11 +340,11 @@ class WhisperRecognizer:
     def finish(self) -> Transcription:
         samples = self._samples()
         self._chunks = []
-        return self._engine.transcribe(samples, self.hotwords, self._understood)
+        return self._engine.transcribe(samples, self.hotwords, self._understood, self._candidates)
 
     def snapshot(self) -> Callable[[], Transcription]:
         samples = self._samples()
-        return lambda: self._engine.transcribe(samples, self.hotwords, self._understood)
+        return lambda: self._engine.transcribe(samples, self.hotwords, self._understood, self._candidates)
 
     def _samples(self) -> np.ndarray:
         return np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)

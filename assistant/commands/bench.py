@@ -50,6 +50,7 @@ BENCHMARKS = (
     Benchmark("loop", "bench_loop.py", "end of speech → first reply audio by stage, idle CPU, memory", ("--quick",)),
     Benchmark("server", "bench_server.py", "concurrent WebSocket streams"),
     Benchmark("wyoming", "bench_wyoming.py", "Wyoming speech to text vs wyoming-faster-whisper: audio-stop → transcript, accuracy", ("--quick",)),
+    Benchmark("frontend", "bench_frontend.py", "audio front end: kitchen noise removed, speech level kept, CPU", ("--levels", "2", "--clips", "4")),
     Benchmark("accuracy", "bench_accuracy.py", "command acceptance clean and in noise; wake detection", ("--snr", "6", "--limit", "4"), default=False),
 )
 

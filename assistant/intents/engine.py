@@ -18,7 +18,7 @@ from hassil.intents import Intent
 
 from assistant.config import Config
 from assistant.intents import loader
-from assistant.intents.fuzzy import Completion, FuzzyMatcher, TemplateSet, tokenize
+from assistant.intents.fuzzy import Completion, FuzzyMatcher, FuzzyResult, TemplateSet, tokenize
 from assistant.intents.loader import LoadedPlugin
 from assistant.intents.normalize import normalize, without_repeats
 from assistant.intents.plugin import Handler
@@ -29,6 +29,13 @@ from assistant.intents.vocab import examples as make_examples
 from assistant.vocabulary import Vocabulary
 
 _log = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 8
+"""Grammar sentences offered to the recognizer per utterance (whisper scores them on the audio in one batch;
+README "In kitchen noise" has what that costs)."""
+
+CANDIDATES_PER_REPAIR = 4
+"""Like values tried per repaired slot ("skin" → skim milk, milk, ...)."""
 
 SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for me", "um", "uh"]
 """Said around commands, never meaningful: hassil tries with and without them."""
@@ -201,13 +208,36 @@ class IntentEngine:
     def vocabulary(self) -> Vocabulary:
         """Words and phrases the templates can produce, for recognizer biasing, and the exact matcher (computed once)."""
         if self._vocabulary is None:
-            self._vocabulary = dataclasses.replace(build_vocabulary(list(self._intents.values())), understood=self.understands)
+            self._vocabulary = dataclasses.replace(build_vocabulary(list(self._intents.values())), understood=self.understands, candidates=self.candidates)
         return self._vocabulary
 
     def understands(self, text: str, alternatives: Sequence[str] = ()) -> bool:
         """Whether a template matches ``text`` or one of its alternatives exactly (what :meth:`recognize` acts on
         with full confidence)."""
         return any(self._exact(reading, normalize(reading)) is not None for reading in (text, *alternatives))
+
+    def candidates(self, readings: Sequence[str]) -> list[str]:
+        """The grammar's sentences nearest to what the recognizer heard, for it to score on the audio.
+
+        Only when :meth:`recognize` would repair the first reading (no reading matches exactly, and the fuzzy
+        matcher takes the first at ``intents.fuzzy_threshold``), so speech the engine rejects stays rejected:
+        the repaired sentence of each reading the matcher takes, then each with one repaired slot value swapped
+        for a like one ("a bit of skin" → "a bit of milk", "a bit of skim milk", ...). At most ``MAX_CANDIDATES``.
+        """
+        found: list[FuzzyResult] = []
+        for reading in readings:
+            normalised = normalize(reading)
+            if self._exact(reading, normalised) is not None:
+                return []
+            tokens = tokenize(without_repeats(normalised))
+            fuzzy = self._fuzzy.match(tokens, max_cost=_cost_bound(self.fuzzy_threshold, len(tokens))) if tokens else None
+            if fuzzy is not None and fuzzy.confidence >= self.fuzzy_threshold:
+                found.append(fuzzy)
+            elif not found:
+                return []  # the first reading is out of scope
+        sentences = [s for fuzzy in found for s in fuzzy.sentences(0)]
+        sentences += [s for fuzzy in found for s in fuzzy.sentences(CANDIDATES_PER_REPAIR)]
+        return list(dict.fromkeys(sentences))[:MAX_CANDIDATES]
 
     @property
     def fuzzy_graph_size(self) -> int:

@@ -111,12 +111,46 @@ class Completion(enum.Enum):
     """No template begins with these words."""
 
 
+@dataclass(frozen=True)
+class Repair:
+    """A slot value on a fuzzy path that was not heard as it is spelled, or beside words the path skipped
+    ("whistling milk"): where its words are in the path's sentence, what was heard there, and every
+    spelling the slot's list allows instead."""
+
+    start: int
+    end: int
+    heard: str
+    options: tuple[tuple[str, ...], ...]
+    cost: float
+    """What the repair cost on the path: 0 when the value was heard as spelled, beside words the path skipped."""
+
+
 @dataclass
 class FuzzyResult:
     intent: str
     slots: dict[str, Any]
     confidence: float
     cost: float
+    sentence: tuple[str, ...] | None = None
+    """The template sentence the alignment followed, in words ("whole milk" for "home milk"), or None when a
+    number or a wildcard on it was not heard (no sentence to say)."""
+    repairs: tuple[Repair, ...] = ()
+
+    def sentences(self, per_repair: int) -> list[str]:
+        """The path's sentence, then the same with one repaired slot value replaced by each of the
+        ``per_repair`` spellings of its list closest (in letters) to what was heard there: the grammar's
+        nearest sentences, for the recognizer to score against the audio ("lots of skin" → "lots of milk",
+        "lots of skim milk", ...)."""
+        if self.sentence is None:
+            return []
+        words = list(self.sentence)
+        out = [" ".join(words)]
+        for repair in sorted(self.repairs, key=lambda r: -r.cost):  # the most doubtful value first
+            current = tuple(words[repair.start : repair.end])
+            spelled = {" ".join(option): option for option in repair.options if option != current}
+            ranked = process.extract(repair.heard, list(spelled), scorer=Levenshtein.normalized_similarity, limit=per_repair)
+            out += [" ".join(words[: repair.start] + list(spelled[text]) + words[repair.end :]) for text, _score, _i in ranked]
+        return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -225,6 +259,8 @@ class _Graph:
         self.has_any = False
         self.informative: list[bool] = []
         """Per node: a path onward from it reads words into a slot, so words said after it could change the result."""
+        self.choices: dict[int, tuple[tuple[str, ...], ...]] = {}
+        """Per list's exit node: every spelling of its values, in words (what a repaired slot could have been)."""
 
     @classmethod
     def build(cls, ts: TemplateSet) -> _Graph:
@@ -383,12 +419,18 @@ class _Graph:
         content: dict[int, bool] = {}
         """Per slot with content words on the path: whether any of them was heard (said, or misheard as a like word)."""
         template_words = 0
-        for op, arc, j, u in steps:
+        sentence: list[str] | None = []
+        opened: dict[int, tuple[int, int]] = {}
+        """Per list slot being read: where its words start in ``sentence``, and its first step."""
+        repairs: list[Repair] = []
+        for step, (op, arc, j, u) in enumerate(steps):
             token = tokens[j] if op in _TOKENS_USED else None
             if op == _LOOP:
                 name = self.slot_names[self.loops[u]]
                 slots[name] = f"{slots[name]} {_spoken(token)}"
                 template_words += 1
+                if sentence is not None:
+                    sentence.append(_spoken(token))
                 continue
             if arc is None:
                 continue
@@ -396,10 +438,24 @@ class _Graph:
             if kind == EPS:
                 if out is not None:
                     slots[self.slot_names[slot]] = out
+                    start, first = opened.pop(slot, (len(sentence or ()), step))
+                    if sentence is not None:
+                        heard = " ".join(_spoken(t) for t in tokens[_heard_span(steps, first, step, len(tokens))])
+                        if heard != " ".join(sentence[start:]):
+                            repairs.append(Repair(start, len(sentence), heard, self.choices[dst], slot_cost.get(slot, 0.0)))
                 continue
             template_words += 1
+            if sentence is not None:
+                if kind == WORD:
+                    sentence.append(_spoken(label))
+                elif op == _CONSUME and (kind == ANY or _in_range(token, label)):
+                    sentence.append(_spoken(token))
+                else:
+                    sentence = None  # a number or free text that was not heard: no sentence to offer
             if slot < 0:
                 continue
+            if kind == WORD and slot not in opened:
+                opened[slot] = (len(sentence or ()) - 1, step)
             name = self.slot_names[slot]
             slot_words[slot] = slot_words.get(slot, 0) + 1
             if kind == ANY:
@@ -426,7 +482,24 @@ class _Graph:
                 confidence = min(confidence, slot_sim)
         if not all(content.values()):
             confidence = 0.0
-        return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4))
+        words = tuple(sentence) if sentence is not None else None
+        return FuzzyResult(self.intent, slots, round(confidence, 4), round(total, 4), words, tuple(repairs) if words is not None else ())
+
+
+def _heard_span(steps: list[tuple[int, Any, int, int]], first: int, last: int, heard: int) -> slice:
+    """The heard words between the path's steps ``first`` and ``last`` (a slot's), with the extra words heard
+    right before and after them ("whistling milk", "skin one"): from the previous heard word the path reads
+    outside them to the next one."""
+    start, end = 0, heard
+    for op, _arc, j, _u in reversed(steps[:first]):
+        if op in (_CONSUME, _MERGE, _LOOP):
+            start = j + _TOKENS_USED[op]
+            break
+    for op, _arc, j, _u in steps[last + 1 :]:
+        if op in (_CONSUME, _MERGE, _LOOP):
+            end = j
+            break
+    return slice(start, end)
 
 
 def _close_words(costs: np.ndarray, vocab: list[str]) -> dict[str, float]:
@@ -531,12 +604,14 @@ class _Builder:
             raise TypeError(f"unsupported slot list {slot_list!r}")
         children: dict[tuple[int, str], int] = {}
         ends: list[tuple[int, Any]] = []
+        spelled: list[tuple[str, ...]] = []
         for value in slot_list.values:
             try:
                 spoken = spellings(value.text_in, self.rules)
             except NotText:
                 continue
             for text in spoken:
+                spelled.append(tuple(_spoken(t) for t in tokenize(text)))
                 node = src
                 for token in tokenize(text):
                     child = children.get((node, token))
@@ -550,4 +625,5 @@ class _Builder:
         exit_node = self.g.node()
         for node, value_out in ends:
             self.g.arc(node, exit_node, EPS, None, slot, value_out)
+        self.g.choices[exit_node] = tuple(dict.fromkeys(spelled))
         return exit_node
