@@ -152,28 +152,30 @@ def test_beam_search_hands_back_the_other_beams_as_alternatives():
 
 
 
-RESCORED_ORDER = 50
-"""The coffee-dev line kitchen noise at 6 dB (peak SNR, seed 0) turns into "a large mocha with sweet milk": the
-fuzzy repair of that reading adds milk nobody asked for; whisper scoring the grammar's nearest sentences on
-the audio picks "... with sweetener" (bench_accuracy.py --measure peak --snr 6 with asr.rescore off and on:
-this line is the one it fixed; it broke one other, line 55, so the rescoring stays off by default)."""
+GARBLED_ORDER = 50
+"""A coffee-dev line that kitchen noise at 6 dB (peak SNR, seed 0) turns into a reading no template matches
+("a large mocha with sweet milk")."""
 
 
-def test_grammar_rescoring_picks_the_order_plain_decoding_misses():
-    from assistant.evaluate import AudioEvaluator, NoiseMixer, read_manifest
-    from assistant.stages import Resources
+def test_grammar_rescoring_puts_the_grammar_sentence_whisper_finds_likeliest_first(engine):
+    """``asr.rescore``: when no reading matches a template, whisper scores the grammar's nearest sentences on
+    the same audio and the likeliest leads the alternatives, so the intents act on a sentence of the grammar
+    chosen by the audio rather than by letters. Which sentence wins is whisper's call (on coffee-dev at 6 dB
+    it fixed one order and broke another: README "In kitchen noise"), so this checks the mechanism, not a
+    winner picked for one recording."""
+    from assistant.evaluate import NoiseMixer, read_manifest
+    from assistant.intents.engine import IntentEngine
 
-    cases = [c for c in read_manifest(COFFEE_DEV / "manifest.jsonl") if c.line == RESCORED_ORDER]
-    noise = NoiseMixer.from_file(COFFEE_DEV / "kitchen_noise.flac", 6.0, seed=0, measure="peak")
-    outcomes = {}
-    for rescore in (False, True):
-        config = Config.model_validate({"asr": {"engine": "whisper", "model": tiny_en_path(), "rescore": rescore}, "intents": {"enable": ["coffee"]}})
-        resources = Resources.load(config, speak=False)
-        try:
-            (outcomes[rescore],) = AudioEvaluator(config, resources, noise=noise).evaluate(cases, progress=False).outcomes
-        finally:
-            resources.close()
-    plain, rescored = outcomes[False].to_dict(), outcomes[True].to_dict()
-    assert plain["text"] == rescored["text"] and "sweetener" not in plain["text"]  # the same free text heard both times
-    assert not plain["right"] and "milkAmount" in plain["got"]["slots"], plain
-    assert rescored["right"] and rescored["got"]["slots"]["sugarAmount"] == "sweetener", rescored
+    (case,) = [c for c in read_manifest(COFFEE_DEV / "manifest.jsonl") if c.line == GARBLED_ORDER]
+    audio = NoiseMixer.from_file(COFFEE_DEV / "kitchen_noise.flac", 6.0, seed=0, measure="peak").mix(read(case.audio), case.line)
+    intents = IntentEngine.from_config(Config.model_validate({"intents": {"enable": ["coffee"]}}))
+    vocabulary = intents.vocabulary()
+    plain = transcribe(engine.recognizer(vocabulary), audio)
+    rescoring = load_engine(Config.model_validate({"asr": {"engine": "whisper", "model": tiny_en_path(), "rescore": True}}))
+    rescored = transcribe(rescoring.recognizer(vocabulary), audio)
+    readings = [plain.text, *(a.text for a in plain.alternatives)]
+    offered = vocabulary.candidates(readings)
+    assert not intents.understands(plain.text, readings[1:]) and len(offered) >= 2  # garbled, and there is a choice
+    assert rescored.text == plain.text and rescored.alternatives[1:] == plain.alternatives  # the free text is left as heard
+    assert rescored.alternatives[0].text in offered and intents.understands(rescored.alternatives[0].text)
+    assert rescoring.stats["rescored"] == 1
