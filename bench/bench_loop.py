@@ -197,7 +197,14 @@ def early_cuts(base_config, resources, audios: list[np.ndarray]) -> dict:
             pipeline.finish()
             pipeline.close()
             heard[adaptive].append([e.text for e in events if e.type == "transcript"])
-    cuts = [i for i, (fixed, adaptive) in enumerate(zip(heard[False], heard[True], strict=True)) if len(adaptive) > len(fixed) or len(" ".join(adaptive).split()) < len(" ".join(fixed).split())]
+    from assistant.intents.normalize import without_repeats
+
+    def words(transcripts: list[str]) -> int:
+        """Words heard, a phrase said twice in a row counted once: whisper sometimes writes a whole order twice
+        on one of the two ends (coffee-dev), which is not a word lost on the other."""
+        return len(without_repeats(" ".join(transcripts)).split())
+
+    cuts = [i for i, (fixed, adaptive) in enumerate(zip(heard[False], heard[True], strict=True)) if len(adaptive) > len(fixed) or words(adaptive) < words(fixed)]
     return {"commands": len(audios), "early_cuts": len(cuts), "cut": [{"fixed": heard[False][i], "adaptive": heard[True][i]} for i in cuts]}
 
 
