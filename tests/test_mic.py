@@ -50,7 +50,9 @@ def test_wake_word_played_into_the_microphone_fires_in_real_time(pulse, device_r
     try:
         opened = listening.wait_for("device", 5)[0]
         assert opened.rate == (device_rate or 16000)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10  # a fresh capture stream can take a while to deliver its first audio
+        while listening.source.stats.frames < 6 and time.monotonic() < deadline:  # 0.5 s of audio has arrived
+            time.sleep(0.05)
         clip = np.concatenate([read(WAKE_DEV / "alexa_test.wav"), silence(1.0)])
         started = time.monotonic()
         pulse.play(clip)
