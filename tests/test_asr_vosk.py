@@ -117,6 +117,27 @@ def test_out_of_grammar_speech_is_rejected_not_forced_onto_a_command(recognizer)
     assert not {r.text for r in results} & set(COMMANDS)  # none became one of the commands
 
 
+def test_committed_words_begin_the_final_transcript_even_when_chatter_follows(recognizer):
+    """A command, a pause, then out-of-grammar talk (someone else in the room).
+
+    Partials flip on the way ("음악 꺼 줘" ↔ "음악 틀어 줘": measured, vosk is not even the
+    same from run to run), so only what vosk closed at the pause is committed, and it stays
+    the start of the final transcript: the chatter alone is dropped as out of grammar,
+    not the command with it.
+    """
+    audio = np.concatenate([speech("음악 틀어 줘"), silence(0.5), speech(OUT_OF_GRAMMAR[1]), speech(OUT_OF_GRAMMAR[6])])
+    recognizer.start()
+    committed = []
+    for i in range(0, len(audio), 800):
+        recognizer.feed(audio[i : i + 800])
+        committed.append(recognizer.committed())
+    first = next(i for i, c in enumerate(committed) if c)
+    assert first * 800 < len(speech("음악 틀어 줘")) + 16000  # within a second of the command's end
+    assert set(committed[first:]) == {"음악 틀어 줘"}  # never taken back, and no chatter added
+    assert recognizer.finish().text == "음악 틀어 줘"
+    assert recognizer.committed() == ""  # finish ends the utterance
+
+
 def test_one_recognizer_serves_many_utterances(recognizer):
     """Rejected speech, an abandoned utterance and a command in a row: no state leaks between them."""
     assert recognize(recognizer, speech(OUT_OF_GRAMMAR[0]))[1].text == ""

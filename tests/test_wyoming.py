@@ -256,7 +256,7 @@ def test_vosk_streams_partial_transcripts_in_korean():
         chunks = [e.data["text"] for e in events if e.type == "transcript-chunk"]
         final = events[-2].data["text"]
         assert final == "음악 틀어 줘"
-        assert chunks and final.startswith("".join(chunks))  # partial words, never taken back
+        assert chunks and final.startswith("".join(chunks))  # committed words, never taken back
         assert server.logged("partial")
 
         # more audio than wyoming.max_audio_seconds: the first seconds are transcribed, and an error says so

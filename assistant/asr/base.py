@@ -74,6 +74,15 @@ class Recognizer(Protocol):
         """The utterance ended: the final transcript."""
         ...
 
+    def committed(self) -> str:
+        """The start of the final transcript that no further audio can change ("" until there is one).
+
+        A partial result is a guess that later audio revises (vosk's best path flips between
+        "음악 꺼 줘" and "음악 틀어 줘" as the verb arrives, and not the same way every run), so a
+        client shown words it must never see taken back (Wyoming's ``transcript-chunk``) gets these.
+        """
+        ...
+
     def snapshot(self) -> Callable[[], Transcription]:
         """The utterance so far, to recognise without ending it (speculatively, while the speaker pauses).
 

@@ -106,6 +106,9 @@ class VoskEngine:
         return VoskRecognizer(self._model, grammar, self.unknown)
 
 
+_NOTHING = Transcription(text="", confidence=None, words=[])
+
+
 class VoskRecognizer:
     """A fresh ``KaldiRecognizer`` per utterance.
 
@@ -128,6 +131,7 @@ class VoskRecognizer:
         self._grammar_json = grammar.to_json() if grammar is not None else None
         self._unknown = unknown
         self._segments: list[dict[str, Any]] = []
+        self._committed = _NOTHING
         self._partial = ""
         self._used = False
         self._rec = self._new()
@@ -141,6 +145,7 @@ class VoskRecognizer:
         if self._used:
             self._rec = self._new()
         self._segments = []
+        self._committed = _NOTHING
         self._partial = ""
         self._used = False
 
@@ -153,6 +158,9 @@ class VoskRecognizer:
         if self._rec.AcceptWaveform(np.ascontiguousarray(audio).tobytes()):
             # vosk's own endpointer closed a segment at a pause; the utterance goes on (our VAD decides)
             self._segments.append(json.loads(self._rec.Result()))
+            closed = self._judge(_words(self._segments))
+            if closed.text:
+                self._committed = closed
             current = ""
         else:
             current = json.loads(self._rec.PartialResult()).get("partial", "")
@@ -168,13 +176,24 @@ class VoskRecognizer:
         heard = Transcription(text=self._partial, confidence=None)
         return lambda: heard
 
+    def committed(self) -> str:
+        """The closed segments (vosk's endpointer closes one at each pause) while the grammar accepts them.
+
+        A closed segment is never decoded again, and :meth:`finish` keeps them even when what follows
+        makes the whole out of grammar (a command, then noise decoded as words), so this text always
+        begins the final transcript.
+        """
+        return self._committed.text
+
     def finish(self) -> Transcription:
         results = [*self._segments, json.loads(self._rec.FinalResult())]
+        committed = self._committed
         self._segments = []
         self._partial = ""
+        self._committed = _NOTHING
         self._used = True
-        decoded = [Word(word=w["word"], start=w["start"], end=w["end"], confidence=float(w.get("conf", 1.0))) for r in results for w in r.get("result", [])]
-        return self._judge(decoded)
+        whole = self._judge(_words(results))
+        return whole if whole.text or not committed.text else committed
 
     def _judge(self, decoded: list[Word]) -> Transcription:
         """Drop unknown-word tokens, reject sentences outside the grammar, score the rest."""
@@ -187,6 +206,11 @@ class VoskRecognizer:
         # unknown tokens count as zero: "[unk] [unk] lights on" is not a confident "lights on"
         confidence = sum(w.confidence or 0.0 for w in words) / len(decoded)
         return Transcription(text=" ".join(w.word for w in words), confidence=round(confidence, 4), words=words)
+
+
+def _words(results: list[dict[str, Any]]) -> list[Word]:
+    """The timed words of vosk results (``SetWords``), in order."""
+    return [Word(word=w["word"], start=w["start"], end=w["end"], confidence=float(w.get("conf", 1.0))) for r in results for w in r.get("result", [])]
 
 
 def _not_a_model(path: Path) -> str:

@@ -342,6 +342,9 @@ class WhisperRecognizer:
         self._chunks = []
         return self._engine.transcribe(samples, self.hotwords, self._understood, self._candidates)
 
+    def committed(self) -> str:
+        return ""  # whisper decodes the whole utterance at the end: nothing is final before it
+
     def snapshot(self) -> Callable[[], Transcription]:
         samples = self._samples()
         return lambda: self._engine.transcribe(samples, self.hotwords, self._understood, self._candidates)

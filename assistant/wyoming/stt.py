@@ -4,9 +4,12 @@ Home Assistant runs its own voice activity detection and sends ``audio-stop``
 once the speaker has been silent for a while (0.7 s by default); the whole
 audio is the command. Two things make the answer quick:
 
-- vosk decodes as audio arrives: its partial results go back as
-  ``transcript-chunk`` events (words never revised: all but the partial's last
-  word, once they extend what was sent), and its final result costs milliseconds;
+- vosk decodes as audio arrives and its final result costs milliseconds; what
+  it has committed (each stretch of speech it closed at a pause) goes back as
+  ``transcript-chunk`` events while the client still sends the silence after
+  it. Its partial results are not sent: they are guesses that later audio
+  revises ("음악 꺼 줘" before "음악 틀어 줘"), and a client concatenates
+  chunks into the transcript; they go to our own event stream (``partial``);
 - whisper decodes at the end, so during the trailing silence the client
   is still sending, the command so far is recognised in the background
   (:class:`~assistant.asr.stream.Speculator`, after ``vad.speculate_ms`` of
@@ -61,7 +64,7 @@ class Transcriber:
         )
         self._voicing.start(0)
         self._position = 0
-        self._sent: list[str] = []
+        self._sent = ""
 
     def feed(self, audio: np.ndarray) -> str | None:
         """Pipeline audio; the text to add to what the client was sent of the transcript (vosk), if any."""
@@ -72,10 +75,9 @@ class Transcriber:
         self._voicing.process(audio)
         if not self.recognizer.incremental:
             self._speculate()
-        if partial is None:
-            return None
-        self._emitter.emit(Partial(text=partial))
-        return self._settled_words(partial)
+        if partial is not None:
+            self._emitter.emit(Partial(text=partial))
+        return self._newly_committed()
 
     def finish(self, tail: np.ndarray) -> Transcription:
         """``audio-stop``: the transcript of the whole request."""
@@ -98,12 +100,12 @@ class Transcriber:
         if self._voicing.trailing_silence_ms >= self._speculate_ms:
             self._speculator.pause(self._voicing.voiced_until)
 
-    def _settled_words(self, partial: str) -> str | None:
-        """The words of ``partial`` that extend what was sent, but its last one (which may still change)."""
-        settled = partial.split()[:-1]
-        if settled[: len(self._sent)] != self._sent or len(settled) == len(self._sent):
+    def _newly_committed(self) -> str | None:
+        """What the recognizer has committed beyond what the client was sent (a chunk's text), if anything."""
+        committed = self.recognizer.committed()
+        if len(committed) <= len(self._sent):
             return None
-        new = settled[len(self._sent) :]
-        text = (" " if self._sent else "") + " ".join(new)
-        self._sent += new
+        assert committed.startswith(self._sent), "a recognizer took back committed words"
+        text = committed[len(self._sent) :]
+        self._sent = committed
         return text
