@@ -19,6 +19,10 @@ templates (:class:`~assistant.intents.fuzzy.Completion`):
   template begins like this): the endpointer's own silence applies, as people
   pause longest in the middle of what they say.
 
+A streaming recognizer (vosk) has its transcript at once but its last word
+often only after the pause began ("음악 꺼", then "음악 꺼 줘"), so each
+change of its partial result in the pause is judged again.
+
 If speech resumes, the judgement and the speculative transcript are dropped.
 If the command ends with no new speech, that transcript is the final one: the
 same audio is never decoded twice.

@@ -198,9 +198,10 @@ class Endpointer:
         """Stream sample index where the last voiced frame of the command in progress ended."""
         return self._last_voiced_end
 
-    def require_silence(self, ms: int) -> VadOutput:
+    def require_silence(self, ms: int | None) -> VadOutput:
         """End the command after ``ms`` of stillness instead of ``end_silence_ms`` of silence, until speech
         resumes; ends it at once when it has been still that long already (the output says so).
+        ``ms`` None: back to ``end_silence_ms`` (what was said turned out to go on).
 
         Still is stricter than silent: the level within ``edge_db`` of the noise floor, not just too weak or
         unvoiced for webrtcvad. In noise, the weak parts of speech pass for silence, and a command cut short
@@ -208,6 +209,9 @@ class Endpointer:
         """
         out = VadOutput()
         if self.phase is not Phase.SPEECH:
+            return out
+        if ms is None:
+            self._still_end_frames = None
             return out
         self._still_end_frames = max(1, -(-ms // self._frame_ms))
         if self._still_run >= self._still_end_frames:

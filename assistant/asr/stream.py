@@ -175,8 +175,7 @@ class CommandRecognizer:
         if spec.judged or not spec.result.done():
             return VadOutput()
         spec.judged = True
-        wait = turn_taking.silence_ms(spec.result.result(), endpointer.snr_db)
-        return endpointer.require_silence(wait) if wait is not None else VadOutput()
+        return endpointer.require_silence(turn_taking.silence_ms(spec.result.result(), endpointer.snr_db))
 
     def _handle(self, out: VadOutput) -> bool:
         if self.recognizer is None:
@@ -197,6 +196,10 @@ class CommandRecognizer:
             partial = self.recognizer.feed(np.concatenate(out.audio) if len(out.audio) > 1 else out.audio[0])
             if partial is not None:
                 self.emitter.emit(Partial(text=partial))
+                if self.recognizer.incremental:
+                    # a streaming decoder's words lag its audio: the last word of a command often comes in
+                    # after the pause began ("음악 꺼" → "음악 꺼 줘"); judge the command again as it now reads
+                    self._speculator.drop()
         for event in out.events:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
