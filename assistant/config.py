@@ -79,7 +79,7 @@ class VadConfig(_Section):
     pre_roll_ms: int = Field(default=300, ge=0, le=2000)
     adaptive_end: bool = True
     speculate_ms: int = Field(default=100, ge=30, le=5000)
-    closed_silence_ms: int = Field(default=200, ge=30, le=5000)
+    closed_silence_ms: int = Field(default=150, ge=30, le=5000)
     open_silence_ms: int = Field(default=300, ge=30, le=5000)
     open_min_snr_db: float = Field(default=30.0, ge=0, le=100)
 
@@ -90,7 +90,10 @@ class AsrConfig(_Section):
     grammar: bool = True
     auto_download: bool = False
     beam_size: int = Field(default=5, ge=1, le=10)
-    cpu_threads: int | None = Field(default=None, ge=1, le=64)
+    cpu_threads: int | None = Field(default=1, ge=1, le=64)
+    """whisper: threads for one decode; None = one per core, at most 4. One is faster for commands: a decoder
+    step of tiny.en is too small to share (README "Speed": the A/B that chose it); more help the 30 s windows
+    of long audio."""
     window: Literal["cascade", "short", "full"] = "cascade"
     rescore: bool = False
     """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "In kitchen noise")."""

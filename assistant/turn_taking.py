@@ -43,7 +43,7 @@ class TurnTaking:
     """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
     speculate_ms: int = 100
     """Trailing silence after which the command so far is recognised in the background."""
-    closed_ms: int = 200
+    closed_ms: int = 150
     """Trailing silence that ends a command no template could continue."""
     open_ms: int = 300
     """Trailing silence that ends a whole command a template could continue."""

@@ -22,8 +22,9 @@ into: endpoint (the trailing silence the endpointer waited, plus delivery),
 recognition after it, intent, reply text, first audio. Two configurations run
 on the same audio in the same process:
 
-* ``before``: a fixed ``vad.end_silence_ms`` (700 ms) and whisper's full 30 s
-  window (``vad.adaptive_end: false``, ``asr.window: full``);
+* ``before``: a fixed ``vad.end_silence_ms`` (700 ms), whisper's full 30 s
+  window and a whisper thread per core (``vad.adaptive_end: false``,
+  ``asr.window: full``, ``asr.cpu_threads: null``);
 * ``after``: the defaults (turn-taking with speculative recognition, the
   short window).
 
@@ -71,10 +72,11 @@ from bench.bench_wake import RAW, RAW_NAME  # noqa: E402
 CHUNK = 1280
 RATE = 16000
 CONFIGURATIONS = {
-    "before": {"vad": {"adaptive_end": False}, "asr": {"window": "full"}},
+    "before": {"vad": {"adaptive_end": False}, "asr": {"window": "full", "cpu_threads": None}},
     "after": {},
 }
-"""Overrides on top of the benchmark's config: the old fixed endpoint and 30 s window vs today's defaults."""
+"""Overrides on top of the benchmark's config: the old fixed endpoint, 30 s window and one whisper thread per
+core vs today's defaults (the one-core run keeps its one thread in both)."""
 STAGES = ("endpoint", "recognition", "intent", "reply text", "first audio")
 REPLY_WAIT_SECONDS = 15.0
 """After a command, silence is fed (in real time) until the pipeline listens again, at most this long."""
@@ -357,6 +359,8 @@ def live(args, sets, wake) -> dict:
     try:
         for stack, intent_paths, stack_sets in stacks:
             for name, overrides in CONFIGURATIONS.items():
+                if args.one_core:
+                    overrides = {section: {k: v for k, v in values.items() if k != "cpu_threads"} for section, values in overrides.items()}
                 run_config = configured(stack, overrides)
                 resources = Resources.load(run_config, intent_paths=intent_paths, speak=True)
                 for set_name, audios in stack_sets.items():
@@ -436,7 +440,7 @@ def main() -> None:
     hotwords = resources.asr.recognizer(resources.intents.vocabulary()).hotwords
     rss_after = rss_mib(process)
     resources.close()
-    raw = raw_whisper(config.asr.model, config.asr.beam_size, hotwords, all_audio, threads=min(4, os.cpu_count() or 1))
+    raw = raw_whisper(config.asr.model, config.asr.beam_size, hotwords, all_audio, threads=config.asr.cpu_threads or min(4, os.cpu_count() or 1))
 
     print_live("Two cores", results)
     if one_core is not None:

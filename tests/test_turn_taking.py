@@ -109,7 +109,7 @@ def transcripts(events) -> list[str]:
 def test_a_closed_command_ends_on_the_short_silence_and_is_decoded_once(resources):
     events, decodes = run(resources, said(("what time is it", 1.5)))
     assert transcripts(events) == ["what time is it"]
-    assert ends(events) == [pytest.approx(0.2, abs=0.05)]  # not the 0.7 s of vad.end_silence_ms
+    assert ends(events) == [pytest.approx(0.15, abs=0.05)]  # vad.closed_silence_ms, not the 0.7 s of vad.end_silence_ms
     assert decodes == 1  # the transcript made in the pause is the final one
 
 

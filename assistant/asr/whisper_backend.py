@@ -75,7 +75,7 @@ class WhisperEngine:
         *,
         compute_type: str = "int8",
         beam_size: int = 5,
-        cpu_threads: int | None = None,
+        cpu_threads: int | None = 1,
         window: str = "cascade",
         rescore: bool = False,
     ) -> None:
@@ -88,7 +88,8 @@ class WhisperEngine:
             raise ModelError(f"{path} is not a faster-whisper model (expected model.bin and config.json, a CTranslate2 conversion)")
         try:
             # one worker: concurrent pipelines queue on the model instead of each holding a copy
-            threads = cpu_threads or min(4, os.cpu_count() or 1)  # CTranslate2 takes 4 even on a 2-core machine
+            # None: one per core (CTranslate2 would take 4 even on a 2-core machine)
+            threads = cpu_threads or min(4, os.cpu_count() or 1)
             self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the whisper model {model}: {exc}") from None
