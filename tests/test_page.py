@@ -1,18 +1,23 @@
 """The web page in a real headless Chromium against a real server: what it hears, where the time of a turn
-went, typed commands, every device on the hub, what the assistant understands; on http://127.0.0.1 and
-behind TLS, at phone and desktop width, light and dark.
+went, typed commands, every device on the hub, what the assistant understands, the keyboard alone; on
+http://127.0.0.1 and behind TLS, at phone and desktop width, light and dark.
 
 The microphone is a WAV of real speech that Chromium loops: an "alexa" from wake-dev, then a coffee order
 from coffee-dev. The tests assert on the DOM, never on pixels; the screenshots are artefacts, saved under
 the pytest temporary directory (``page-screenshots``). ``tests/data/page.png`` in the README is the desktop
-one, copied from there.
+one: ``ASSISTANT_UPDATE_SCREENSHOT=1`` makes the test that takes it also write it there (a normal run never
+changes the checkout).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import threading
+from pathlib import Path
+from urllib.request import Request, urlopen
 
 import numpy as np
 import pytest
@@ -30,6 +35,11 @@ PHONE = {"width": 390, "height": 844}
 TOKEN = "open sesame"
 ORDER = 15
 """A coffee-dev order that whisper tiny.en gets right after this "alexa" (tests/test_back_to_back.py)."""
+README_SCREENSHOT = Path(__file__).parent / "data" / "page.png"
+UPDATE_SCREENSHOT = "ASSISTANT_UPDATE_SCREENSHOT"
+"""Set to 1, the desktop screenshot is also written to ``README_SCREENSHOT``."""
+KEEP_TURNS = 20
+"""The turns the page's timeline keeps (app.js)."""
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +64,14 @@ def browser(microphone):
 def server():
     """Everything: whisper tiny.en, the intents with the coffee plugin, Piper; the wake word is "alexa"."""
     with running_full_server(wake={"models": ["alexa"]}, intents={"enable": ["coffee"]}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def quiet_server():
+    """No recognizer and no voice: typed turns only, each over in milliseconds (a spoken reply holds the next
+    command for as long as it plays)."""
+    with running_server(config()) as running:
         yield running
 
 
@@ -86,6 +104,19 @@ def _type(page, text: str) -> None:
 
 def _no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+HUB_SELF_STATE = "document.querySelector('#devices li[data-self] .state')?.textContent"
+"""JavaScript: the state the hub view shows for the page's own device."""
+REPLY = "document.getElementById('reply').textContent"
+
+
+def _focused(page, cdp) -> tuple[str, str]:
+    """The focused element's role and name as Chromium's accessibility tree gives them to a screen reader
+    (``("none", "")`` when nothing on the page has the focus)."""
+    element = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+    node = cdp.send("Accessibility.getPartialAXTree", {"objectId": element, "fetchRelatives": False})["nodes"][0]
+    return node["role"]["value"], node.get("name", {}).get("value", "")
 
 
 def test_the_hub_lists_the_connected_streams_with_their_device_ids_live(browser, server):
@@ -139,6 +170,10 @@ def test_the_page_shows_what_it_hears_where_the_time_went_and_the_reply(browser,
     view = Page(browser, f"{server.url}/")
     with view as page:
         page.click("#toggle")
+        # The hub shows the page's own device (its stream) "capturing" while the order is heard (after the wake
+        # word, before any reply), then "speaking" while the reply plays.
+        page.wait_for_function(f"{HUB_SELF_STATE} === 'capturing' && !document.getElementById('wake-badge').hidden && {REPLY} === ''", timeout=90000)
+        page.wait_for_function(f"{HUB_SELF_STATE} === 'speaking' && {REPLY} !== '' && document.getElementById('reply').dataset.playing === 'true'", timeout=60000)
         done = "#turns li[data-complete][data-stages~='first-audio'][data-stages~='wake']"
         page.wait_for_selector(done, state="attached", timeout=90000)
         assert "listening" in page.text_content("#status") and page.get_attribute("#toggle", "aria-pressed") == "true"
@@ -165,6 +200,8 @@ def test_the_page_shows_what_it_hears_where_the_time_went_and_the_reply(browser,
         pizza.wait_for(timeout=20000)
         assert pizza.locator(".what").text_content() == "pizza timer" and re.fullmatch(r"1[12]:\d\d", pizza.locator(".left").text_content())
         page.screenshot(path=shots / "desktop.png", full_page=True)
+        if os.environ.get(UPDATE_SCREENSHOT) == "1":
+            shutil.copyfile(shots / "desktop.png", README_SCREENSHOT)
         page.emulate_media(color_scheme="dark")
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(244, 244, 241)"
         page.screenshot(path=shots / "desktop-dark.png", full_page=True)
@@ -200,6 +237,80 @@ def test_the_hub_cancels_a_timer_and_stops_a_ringing_alarm(browser, server, shot
         alarm.locator("button.cancel").click()
         alarm.wait_for(state="detached", timeout=20000)
         assert me.get_attribute("data-ringing") is None
+        assert view.problems == []
+
+
+NEVER_MIND = ["never mind", "forget it", "forget that", "forget about it", "cancel that", "ignore that", "ignore me", "no thanks", "nothing at all"]
+
+
+def test_the_timeline_keeps_the_last_20_turns(browser, quiet_server):
+    """More turns than the timeline keeps, typed one after another: the oldest goes, the newest 20 stay, newest
+    first, each with its reply."""
+    commands = ["what time is it"] + [NEVER_MIND[i % len(NEVER_MIND)] for i in range(KEEP_TURNS)]
+    view = Page(browser, f"{quiet_server.url}/")
+    with view as page:
+        for command in commands:  # consecutive commands differ, so each wait is for this one's reply
+            _type(page, command)
+            page.wait_for_function(f"document.getElementById('transcript').textContent === {json.dumps(command)} && {REPLY} !== ''", timeout=30000)
+        turns = page.locator("#turns > li")
+        assert turns.count() == KEEP_TURNS and turns.locator(".bar").count() == KEEP_TURNS
+        assert turns.locator(".turn-text q").all_text_contents() == commands[-KEEP_TURNS:][::-1]
+        assert turns.locator(".turn-reply").count() == KEEP_TURNS
+        assert page.locator("#turns q", has_text=commands[0]).count() == 0  # the first turn is gone
+        assert view.problems == []
+
+
+def test_the_keyboard_reaches_every_control_in_reading_order_each_with_a_name(browser, quiet_server):
+    """A keyboard-only user on a fresh page, tabbing from the top: the skip link, the microphone button, the text
+    box (a timer is typed there), Send, Settings, the turn that ran, the hub's button cancelling that timer, each
+    plugin of GET /v1/intents, the event log; then out of the page. Each has the name a screen reader says
+    (Chromium's own accessibility tree, over the DevTools protocol). A turn that has the focus keeps it when the
+    timeline is drawn again (an announcement arrives), and the cancel button works from the keyboard."""
+    plugins = [plugin["name"] for plugin in json.load(urlopen(f"{quiet_server.url}/v1/intents", timeout=30))["plugins"]]
+    view = Page(browser, f"{quiet_server.url}/#device=keys-page")
+    with view as page:
+        page.wait_for_selector("#plugin-list details", state="attached", timeout=20000)
+        cdp = page.context.new_cdp_session(page)
+        walk = []
+
+        def press(key: str) -> tuple[str, str]:
+            page.keyboard.press(key)
+            walk.append(_focused(page, cdp))
+            return walk[-1]
+
+        for _ in range(3):
+            press("Tab")
+        page.keyboard.type("set a tea timer for 10 minutes")
+        page.keyboard.press("Enter")
+        me = page.locator("#devices li[data-device=keys-page]")
+        me.locator("li.timer").wait_for(timeout=30000)
+        page.wait_for_selector("#turns li .turn-reply", state="attached", timeout=30000)
+        while press("Tab") != ("none", "") and len(walk) < 40:
+            pass
+        summary = "DisclosureTriangle"  # <summary>, as Chromium exposes it
+        assert walk[:5] == [("link", "Skip to the microphone"), ("button", "Start"), ("textbox", "Type instead of speaking"), ("button", "Send"), (summary, "Settings")], walk
+        ran = walk[5]
+        assert ran[0] == summary and "set a tea timer for 10 minutes" in ran[1] and "Tea timer set" in ran[1], walk
+        buttons = page.locator("#devices button").evaluate_all("buttons => buttons.map(b => b.getAttribute('aria-label'))")  # every device's, in its order
+        hub, rest = walk[6 : 6 + len(buttons)], walk[6 + len(buttons) :]
+        assert hub == [("button", label) for label in buttons] and ("button", "Cancel the tea timer on keys-page") in hub, walk
+        assert [role for role, _ in rest] == [summary] * (len(plugins) + 1) + ["none"], walk
+        assert [name.split()[0] for _, name in rest[: len(plugins)]] == plugins and rest[len(plugins)] == (summary, "Events"), walk
+
+        while press("Shift+Tab") != ran and len(walk) < 80:  # back to the turn
+            pass
+        assert walk[-1] == ran, walk
+        turn = page.evaluate("document.activeElement.closest('#turns > li').dataset.turn")
+        request = Request(f"{quiet_server.url}/v1/announce", data=json.dumps({"device": "keys-page", "text": "Dinner is ready."}).encode(), headers={"Content-Type": "application/json"})
+        assert json.load(urlopen(request, timeout=30))["delivered"] is True
+        page.locator("#turns > li", has_text="Dinner is ready.").wait_for(state="attached", timeout=30000)
+        assert "announcement" in page.text_content("#turns > li:first-child .turn-text")
+        assert page.evaluate("document.activeElement.matches('#turns > li > details > summary') && document.activeElement.closest('li').dataset.turn") == turn
+        while press("Tab") != ("button", "Cancel the tea timer on keys-page") and len(walk) < 120:
+            pass
+        assert walk[-1] == ("button", "Cancel the tea timer on keys-page"), walk
+        page.keyboard.press("Enter")
+        me.locator("li.timer").wait_for(state="detached", timeout=20000)
         assert view.problems == []
 
 

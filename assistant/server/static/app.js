@@ -320,8 +320,10 @@ function fillSlots(slots) {
 function renderTurns() {
   const shown = turns.turns.filter((t) => t.said || t.events.reply);
   const scale = scaleOf(shown);
+  const focused = $("turns").contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.turn : undefined;
   $("no-turns").hidden = shown.length > 0;
   $("turns").replaceChildren(...shown.reverse().map((t) => renderTurn(t, scale)));
+  if (focused) $("turns").querySelector(`li[data-turn="${focused}"] summary`)?.focus(); // a new event keeps the keyboard's place
   const ticks = shown.length ? [0, scale / 2, scale].map((v) => (v ? ms(v) : "0")) : [];
   $("scale").replaceChildren(...ticks.map((text) => Object.assign(document.createElement("span"), { textContent: text })));
 }
