@@ -41,7 +41,7 @@ from assistant.intents.fuzzy import Completion
 class TurnTaking:
     judge: Callable[[Transcription], Completion]
     """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
-    speculate_ms: int = 100
+    speculate_ms: int = 50
     """Trailing silence after which the command so far is recognised in the background."""
     closed_ms: int = 150
     """Trailing silence that ends a command no template could continue."""
