@@ -22,6 +22,11 @@ export class HubView {
     this.selfDevice = null; // the id this page streams as
     this.timer = null;
     this.ticker = null;
+    // No redraw while a pointer is pressed on the list: a press whose down and up fall either side of one
+    // (the button replaced in between) clicks nothing, and a cancel would be lost. Drawn when it ends.
+    this.pressed = false;
+    list.addEventListener("pointerdown", () => (this.pressed = true));
+    for (const type of ["pointerup", "pointercancel"]) window.addEventListener(type, () => this.pressed && ((this.pressed = false), this.schedule()));
   }
 
   // The connection was (re)opened: the hub replays what it keeps.
@@ -82,6 +87,7 @@ export class HubView {
 
   render() {
     this.timer = null;
+    if (this.pressed) return;
     const focused = this.list.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
     const devices = [...this.devices.values()].sort((a, b) => (b.state !== "offline") - (a.state !== "offline") || b.lastT - a.lastT);
     this.empty.hidden = devices.length > 0;
