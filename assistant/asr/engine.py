@@ -32,7 +32,8 @@ def load_engine(config: Config, *, vocabulary_hint: Vocabulary | None = None, st
     asr = config.asr
     store = store or ModelStore(base_url=asr.model_url)
     path = store.resolve(asr.engine, asr.model, auto_download=asr.auto_download)
-    key = (asr.engine, str(path.resolve()), asr.grammar, asr.compute_type, asr.beam_size, asr.cpu_threads, asr.window, asr.rescore)
+    # every setting but where the model came from: a new asr option is part of the key without being listed here
+    key = (str(path.resolve()), *sorted(asr.model_dump(exclude={"model", "auto_download", "model_url"}).items()))
     with _lock:
         engine = _engines.get(key)
         built = engine is None
@@ -52,7 +53,7 @@ def _build(config: Config, path) -> AsrEngine:
         from assistant.asr.whisper_backend import WhisperEngine
 
         return WhisperEngine(
-            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window, rescore=asr.rescore
+            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window, greedy_first=asr.greedy_first, rescore=asr.rescore
         )
     from assistant.asr.vosk_backend import VoskEngine
 
