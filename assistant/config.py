@@ -95,6 +95,9 @@ class AsrConfig(_Section):
     step of tiny.en is too small to share (README "Speed": the A/B that chose it); more help the 30 s windows
     of long audio."""
     window: Literal["cascade", "short", "full"] = "cascade"
+    greedy_first: bool = True
+    """whisper, commands: a greedy reading of the short window first, kept when whisper is sure of it and a
+    template matches it exactly; the beam search (the n-best) only otherwise (README "Speed": the table)."""
     rescore: bool = False
     """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "In kitchen noise")."""
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"

@@ -47,7 +47,7 @@ def stop_engine() -> IntentEngine:
 def stop_vocabulary() -> Vocabulary:
     """The recognizer's whole vocabulary while "stop" works. A stop is short: whisper's quick look (its short
     window) is the answer, never the 30-second window it falls back to when a command is not understood."""
-    return dataclasses.replace(stop_engine().vocabulary(), understood=lambda text, alternatives: True)
+    return dataclasses.replace(stop_engine().vocabulary(), understood=lambda text, alternatives=(), *, free_text=True: True)
 
 
 def is_stop(text: str, alternatives: tuple[str, ...] | list[str] = ()) -> bool:

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-Understood = Callable[[str, Sequence[str]], bool]
-"""Whether the intents act on a reading (or one of its alternatives): a template matches it exactly."""
+
+class Understood(Protocol):
+    """Whether the intents act on a reading (or one of its alternatives): a template matches it exactly;
+    with ``free_text=False``, with no wildcard slot (whose words any reading fills)."""
+
+    def __call__(self, text: str, alternatives: Sequence[str] = (), *, free_text: bool = True) -> bool: ...
+
 
 Candidates = Callable[[Sequence[str]], list[str]]
 """The templates' sentences nearest to a recognizer's readings (best first), for it to score on the audio;

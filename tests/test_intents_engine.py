@@ -180,3 +180,13 @@ def test_the_first_reading_stands_when_no_reading_is_an_exact_command(engine_wit
 def test_a_phrase_said_twice_is_one_slot_not_two(engine_with_coffee):
     match = engine_with_coffee.recognize("i want a triple shot iced coffee with lots of brown sugar with lots of brown sugar")
     assert (match.name, match.slots) == ("orderDrink", {"numberOfShots": "triple shot", "coffeeDrink": "iced coffee", "sugarAmount": "lots of brown sugar"})
+
+
+def test_a_match_through_free_text_is_told_apart_from_one_word_for_word(engine):
+    """What whisper's greedy look is kept on (``asr.greedy_first``): any words fill a timer's name, so "set up
+    it's a timer" matches as a timer named "up it's", word for word, but says nothing about how well it was heard."""
+    assert engine.understands("set up it's a timer for twelve minutes")
+    assert not engine.understands("set up it's a timer for twelve minutes", free_text=False)
+    assert engine.understands("set a timer for twelve minutes", free_text=False)
+    assert engine.understands("what time is it", ["set up it's a timer for one minute"], free_text=False)
+    assert not engine.understands("set a timer for a while", free_text=False)

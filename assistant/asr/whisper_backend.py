@@ -77,6 +77,7 @@ class WhisperEngine:
         beam_size: int = 5,
         cpu_threads: int | None = 1,
         window: str = "cascade",
+        greedy_first: bool = True,
         rescore: bool = False,
     ) -> None:
         try:
@@ -98,10 +99,15 @@ class WhisperEngine:
         self.model = str(model)
         self.beam_size = beam_size
         self.window = window
+        self.greedy_first = greedy_first
+        """Before the beam search, a greedy reading of the same short window, kept when whisper is sure of it and a
+        template matches it word for word, free-text slots aside (``asr.greedy_first``): most commands are read at
+        the cost of one beam (README "Speed"). A timer's name takes any words, so a reading that only matches by
+        giving it some ("set up it's a timer for twelve minutes") is no evidence: the beams read those."""
         self.rescore = rescore
         """Score the templates' nearest sentences on the audio when no reading matches one (``asr.rescore``)."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "rescored": 0, "rescore_seconds": 0.0}
-        """Windows decoded and their time, and how many of them the grammar rescored and what that added
+        """Readings (decoder runs) and the time of encoding and reading, and how many of them the grammar rescored and what that added
         (seconds, wall clock): ``bench/bench_accuracy.py`` reports the cost from them."""
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
@@ -138,33 +144,48 @@ class WhisperEngine:
         features = self._model.feature_extractor(audio)
         if self.window == "full" or (self.window == "cascade" and understood is None):
             return self._decode_window(pad_or_trim(features), hotwords, len(audio), candidates)
-        quick = self._decode_window(_short_window(features), hotwords, len(audio), candidates if self.window == "short" else None)
+        encoded = self._encode(_short_window(features))
+        if self.greedy_first and understood is not None and self.beam_size > 1:
+            glance = self._read(encoded, hotwords, len(audio), None, beams=1)
+            if _sure(glance) and understood(glance.text, [], free_text=False):
+                return glance
+        quick = self._read(encoded, hotwords, len(audio), candidates if self.window == "short" else None)
         if self.window == "short" or (_sure(quick) and understood(quick.text, [a.text for a in quick.alternatives])):
             return quick
         return self._decode_window(pad_or_trim(features), hotwords, len(audio), candidates)
 
     def _decode_window(self, features: np.ndarray, hotwords: str | None, samples: int, candidates: Candidates | None = None) -> Transcription:
-        """One window of log-mel ``features`` for ``samples`` of audio, every beam kept: the best is the
-        transcript, the others its alternatives; with ``candidates``, the grammar's sentence whisper finds
-        likeliest on this audio is the first alternative when no reading matches a template."""
+        """One window of log-mel ``features`` for ``samples`` of audio, encoded and read with every beam kept."""
+        return self._read(self._encode(features), hotwords, samples, candidates)
+
+    def _encode(self, features: np.ndarray):
         started = time.perf_counter()
         try:
-            return self._decode(features, hotwords, samples, candidates)
+            return self._model.encode(features)
+        finally:
+            self.stats["decode_seconds"] += time.perf_counter() - started
+
+    def _read(self, encoded, hotwords: str | None, samples: int, candidates: Candidates | None, beams: int | None = None) -> Transcription:
+        """The text of an encoded window, every beam kept: the best is the transcript, the others its
+        alternatives; with ``candidates``, the grammar's sentence whisper finds likeliest on this audio is the
+        first alternative when no reading matches a template. ``beams``: the beam width (default ``beam_size``)."""
+        started = time.perf_counter()
+        try:
+            return self._generate(encoded, hotwords, samples, candidates, beams or self.beam_size)
         finally:
             self.stats["decodes"] += 1
             self.stats["decode_seconds"] += time.perf_counter() - started
 
-    def _decode(self, features: np.ndarray, hotwords: str | None, samples: int, candidates: Candidates | None) -> Transcription:
+    def _generate(self, encoded, hotwords: str | None, samples: int, candidates: Candidates | None, beams: int) -> Transcription:
         model = self._model
-        encoded = model.encode(features)
         language = self.language or model.model.detect_language(encoded)[0][0][0][2:-2]
         tokenizer, suppressed = self._decoder(language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
         result = model.model.generate(
             encoded,
             [prompt],
-            beam_size=self.beam_size,
-            num_hypotheses=self.beam_size,
+            beam_size=beams,
+            num_hypotheses=beams,
             return_scores=True,
             return_no_speech_prob=True,
             max_length=min(model.max_length, len(prompt) + 4 + int(TOKENS_PER_SECOND * samples / SAMPLE_RATE)),

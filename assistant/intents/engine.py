@@ -152,14 +152,21 @@ class IntentEngine:
         return self._exact(text, normalised) or self._fuzzy_match(text, normalised, threshold)
 
     def _exact(self, text: str, normalised: str) -> IntentMatch | None:
+        result = self._parse(normalised)
+        if result is None:
+            return None
+        raw = {name: entity.value for name, entity in result.entities.items()}
+        match = self._make(result.intent.name, raw, 1.0, text)
+        match.complete = not (result.intent_metadata or {}).get("incomplete", False)
+        return match
+
+    def _parse(self, normalised: str):
+        """hassil's best exact match (its ``RecognizeResult``) or None."""
         # as said first, so a title like "new york new york" keeps its repeat; then with repeats collapsed
         for candidate in dict.fromkeys((normalised, without_repeats(normalised))):
             result = recognize_best(candidate, self._hassil, language="en") if candidate else None
             if result is not None:
-                raw = {name: entity.value for name, entity in result.entities.items()}
-                match = self._make(result.intent.name, raw, 1.0, text)
-                match.complete = not (result.intent_metadata or {}).get("incomplete", False)
-                return match
+                return result
         return None
 
     def _fuzzy_match(self, text: str, normalised: str, threshold: float) -> IntentMatch | None:
@@ -211,10 +218,15 @@ class IntentEngine:
             self._vocabulary = dataclasses.replace(build_vocabulary(list(self._intents.values())), understood=self.understands, candidates=self.candidates)
         return self._vocabulary
 
-    def understands(self, text: str, alternatives: Sequence[str] = ()) -> bool:
+    def understands(self, text: str, alternatives: Sequence[str] = (), *, free_text: bool = True) -> bool:
         """Whether a template matches ``text`` or one of its alternatives exactly (what :meth:`recognize` acts on
-        with full confidence)."""
-        return any(self._exact(reading, normalize(reading)) is not None for reading in (text, *alternatives))
+        with full confidence). ``free_text=False``: only a match whose words all come from the templates (no
+        wildcard slot such as a timer's name, which any words fill, so it says little about how well they were heard)."""
+        for reading in (text, *alternatives):
+            result = self._parse(normalize(reading))
+            if result is not None and (free_text or not any(entity.is_wildcard for entity in result.entities.values())):
+                return True
+        return False
 
     def candidates(self, readings: Sequence[str]) -> list[str]:
         """The grammar's sentences nearest to what the recognizer heard, for it to score on the audio.
