@@ -58,7 +58,9 @@ def test_a_hanging_handler_is_abandoned_after_the_timeout(dispatcher):
     assert dispatcher.dispatcher.abandoned_handlers == 1
     start = time.monotonic()
     assert dispatcher.respond("set a timer for 5 minutes").reply == "Timer set for 5 minutes."
-    assert time.monotonic() - start < 0.2  # other plugins are not held up by the hung one
+    # other plugins are not held up by the hung one: held, this would wait out the handler timeout (and apologise)
+    # or the hang's remaining 1.5 s; a busy machine may take a quarter second, never TIMEOUT
+    assert time.monotonic() - start < TIMEOUT
 
 
 def test_a_handler_returning_something_else_than_text_is_an_error(dispatcher):
