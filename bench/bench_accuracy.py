@@ -76,8 +76,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
         if args.details:
             Path(args.details).mkdir(parents=True, exist_ok=True)
             lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
-            name = "clean" if condition == "clean" else "synthesised" if condition == SYNTHESISED else f"snr{snr:g}"
-            (Path(args.details) / f"{name}.jsonl").write_text("".join(lines))
+            (Path(args.details) / f"{condition if snr is None else f'snr{snr:g}'}.jsonl").write_text("".join(lines))
         wrong = [o.to_dict() for o in report.outcomes if not o.right]
         rows.append(
             {
