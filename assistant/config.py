@@ -97,7 +97,8 @@ class AsrConfig(_Section):
     window: Literal["cascade", "short", "full"] = "cascade"
     greedy_first: bool = True
     """whisper, commands: a greedy reading of the short window first, kept when whisper is sure of it and a
-    template matches it exactly; the beam search (the n-best) only otherwise (README "Speed": the table)."""
+    template matches it word for word without a free-text slot; the beam search (the n-best) only otherwise
+    (README "Speed": the table)."""
     rescore: bool = False
     """whisper: score the templates' nearest sentences on the audio when no reading matches one (README "In kitchen noise")."""
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"

@@ -107,8 +107,8 @@ class WhisperEngine:
         self.rescore = rescore
         """Score the templates' nearest sentences on the audio when no reading matches one (``asr.rescore``)."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "rescored": 0, "rescore_seconds": 0.0}
-        """Readings (decoder runs) and the time of encoding and reading, and how many of them the grammar rescored and what that added
-        (seconds, wall clock): ``bench/bench_accuracy.py`` reports the cost from them."""
+        """Readings (decoder runs) and the time of encoding and reading, and how many of them the grammar rescored
+        and what that added (seconds, wall clock): ``bench/bench_accuracy.py`` reports the cost from them."""
         self.language = "en" if not self._model.model.is_multilingual else None
         self._decoders: dict[str, tuple[object, list[int]]] = {}
         """Per language: the tokenizer and the tokens never to emit (built on first use, reused)."""
