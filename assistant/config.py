@@ -94,6 +94,9 @@ class AsrConfig(_Section):
     """whisper: threads for one decode; None = one per core, at most 4. One is faster for commands: a decoder
     step of tiny.en is too small to share (README "Speed": the A/B that chose it); more help the 30 s windows
     of long audio."""
+    workers: int = Field(default=2, ge=1, le=16)
+    """Commands read at once in this process (every stream of a server shares them; whisper loads one replica
+    per worker): more than the cores only queue inside them (README "Backpressure and limits": the table that chose it)."""
     window: Literal["cascade", "short", "full"] = "cascade"
     greedy_first: bool = True
     """whisper, commands: a greedy reading of the short window first, kept when whisper is sure of it and a

@@ -245,11 +245,14 @@ class Error(Event):
 
 @dataclass(kw_only=True)
 class Overload(Event):
-    """A bounded queue was full: frames were dropped instead of letting memory grow."""
+    """The machine is behind: a bounded audio queue was full and frames were dropped instead of letting
+    memory grow, or every recognition worker was busy and a command's transcript waits its turn."""
 
     type: ClassVar[str] = "overload"
-    dropped_frames: int
+    dropped_frames: int = 0
     queued_frames: int = 0
+    recognitions_waiting: int = 0
+    """Readings of other commands this command's transcript waits behind (see :mod:`assistant.asr.pool`)."""
 
 
 @dataclass(kw_only=True)

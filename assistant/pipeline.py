@@ -7,8 +7,10 @@
 
 ``feed`` is called with every 80 ms chunk from one worker thread (the capture
 loop, a file reader, a WebSocket connection's worker). It never waits for a
-handler or the speaker: a turn (intent, handler, synthesis, playback) runs on
-the pipeline's own turn thread while ``feed`` keeps consuming audio, so a
+recognizer, a handler or the speaker: whisper reads on the process's shared
+:class:`~assistant.asr.pool.RecognitionPool`, and a turn (waiting for the
+transcript, intent, handler, synthesis, playback) runs on the pipeline's own
+turn thread while ``feed`` keeps consuming audio, so a
 microphone queue never overflows during a reply and the wake word can barge
 in. With ``synchronous=True`` (files) ``feed`` waits for each turn instead, so
 what follows a command in a file is heard after the reply, as a person would.
@@ -36,6 +38,7 @@ import enum
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.asr.base import Recognizer, Transcription
+from assistant.asr.pool import RecognitionPool
 from assistant.asr.stream import CommandRecognizer
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.playback import AudioOutput
@@ -109,13 +113,15 @@ class Pipeline:
         synchronous: bool = False,
         turn_taking: TurnTaking | None = None,
         processor: AudioProcessor | None = None,
+        recognition: RecognitionPool | None = None,
     ) -> None:
         self.emitter = emitter
         self.processor = processor
         """The audio front end (noise suppression, gain): every chunk passes it once, before anything hears it."""
         self.endpointer = endpointer
         self.wake = wake
-        self.commands = CommandRecognizer(endpointer, recognizer, emitter, turn_taking=turn_taking, synchronous=synchronous)
+        # ``recognition``: where the commands' readings run; None reads them at once (files)
+        self.commands = CommandRecognizer(endpointer, recognizer, emitter, turn_taking=turn_taking, pool=recognition)
         self.conversation = conversation
         self.stop = stop
         self.speaker = speaker
@@ -135,6 +141,8 @@ class Pipeline:
         self._turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
         self._turn: Future[bool] | None = None
         self._speaking = threading.Event()
+        self._played = False
+        """The turn in flight played audio: its echo tail follows (see :meth:`_turn_done`)."""
         self._barge_in_allowed = False
         self._follow_up = False
         self.phase = Phase.LISTENING
@@ -296,24 +304,20 @@ class Pipeline:
     # -- after the command ------------------------------------------------------------------
 
     def _command_ended(self) -> None:
-        heard = self.commands.last
-        if heard is None:  # nobody spoke after the wake word (or a follow-up question)
+        if self.commands.heard is None:  # nobody spoke after the wake word (or a follow-up question)
             if self.conversation is not None:
                 self.conversation.cancel_follow_up()
             self._chime("error")
             self._listen_again()
         elif self.conversation is None or self.commands.recognizer is None:
             self._listen_again()  # bounding commands only (no recognizer): nothing to understand
-        elif heard.text:
-            self._start_turn(self._respond, heard)
-        elif self.wake is not None:
-            self._start_turn(self._speak, NOT_HEARD)
-        else:
-            self._listen_again()  # without a wake word, noise the recognizer made nothing of is not a command
+        else:  # its transcript may still be being read: the turn thread waits for it, the audio path does not
+            self._start_turn(self._answer)
 
-    def _start_turn(self, work, what: Transcription | str) -> None:
+    def _start_turn(self, work: Callable[..., bool], *args: object) -> None:
         self._set_phase(Phase.RESPONDING)
-        self._turn = self._turns.submit(work, what)
+        self._played = False
+        self._turn = self._turns.submit(work, *args)
         if self.synchronous:
             self._turn.result()
             self._turn_done()
@@ -339,7 +343,8 @@ class Pipeline:
     def _turn_done(self) -> None:
         follow_up = self._turn.result()
         self._turn = None
-        self._quiet_until = self._pos + int(self.feedback.echo_tail_seconds * SAMPLE_RATE) if not self.synchronous else self._pos
+        echo = self._played and not self.synchronous
+        self._quiet_until = self._pos + int(self.feedback.echo_tail_seconds * SAMPLE_RATE) if echo else self._pos
         self._listen_again(follow_up)
 
     def _listen_again(self, follow_up: bool = False) -> None:
@@ -349,6 +354,15 @@ class Pipeline:
         self._set_phase(Phase.LISTENING)
 
     # -- the turn thread --------------------------------------------------------------------
+
+    def _answer(self) -> bool:
+        """The spoken command's turn: wait for its transcript, then act on it (or say it was not caught)."""
+        heard = self.commands.result()
+        if heard.text:
+            return self._respond(heard)
+        if self.wake is not None:
+            return self._speak(NOT_HEARD)
+        return False  # without a wake word, noise the recognizer made nothing of is not a command
 
     def _respond(self, heard: Transcription) -> bool:
         """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
@@ -401,6 +415,7 @@ class Pipeline:
 
     def _playing(self, on: bool) -> None:
         if on:
+            self._played = True
             self._speaking.set()
             self.emitter.emit(State(state="speaking"))
         else:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from assistant.audio.file import FileSource
 from assistant.asr.base import AsrEngine
+from assistant.asr.pool import RecognitionPool
 from assistant.audio.mic import MicrophoneSource
 from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import open_processor
@@ -97,6 +98,8 @@ class Resources:
     conversations: Conversations
     asr_unavailable: str | None = None
     """Why there is no recognizer although one was configured (``require_asr=False`` only)."""
+    recognition: RecognitionPool | None = None
+    """Where every live pipeline's readings run (``asr.workers`` threads); None without a recognizer."""
 
     @classmethod
     def load(cls, config: Config, *, intent_paths: Sequence[str] = (), speak: bool = True, require_asr: bool = True) -> Resources:
@@ -121,7 +124,8 @@ class Resources:
             from assistant.tts import load_speaker
 
             speaker = load_speaker(config)
-        return cls(asr, intents, speaker, Conversations(intents, config), unavailable)
+        pool = RecognitionPool(config.asr.workers) if asr is not None else None
+        return cls(asr, intents, speaker, Conversations(intents, config), unavailable, pool)
 
     def local_device(self, config: Config) -> Conversation:
         """This machine's own device (``assistant.device`` in ``assistant.area``): its plugins act here."""
@@ -129,6 +133,8 @@ class Resources:
 
     def close(self) -> None:
         self.conversations.close()
+        if self.recognition is not None:
+            self.recognition.close()
         if self.speaker is not None:
             self.speaker.close()
 
@@ -146,12 +152,14 @@ def make_pipeline(
 
     ``conversation``: the device it hears (default: this machine's own, see :meth:`Resources.local_device`).
     """
-    recognizer = speaker = turn_taking = stop = None
+    recognizer = speaker = turn_taking = stop = pool = None
     if resources is not None:
+        # a file's readings run at once, on the thread that feeds it: the same turns however fast the machine is
+        pool = None if synchronous else resources.recognition
         if resources.asr is not None:
             recognizer = resources.asr.recognizer(resources.intents.vocabulary())
             turn_taking = make_turn_taking(config, resources.intents)
-            stop = StopListener(stop_endpointer(config.vad.aggressiveness, config.vad.frame_ms), resources.asr.recognizer(stop_vocabulary()))
+            stop = StopListener(stop_endpointer(config.vad.aggressiveness, config.vad.frame_ms), resources.asr.recognizer(stop_vocabulary()), pool)
         conversation = conversation or resources.local_device(config)
         speaker = resources.speaker
     f = config.feedback
@@ -169,6 +177,7 @@ def make_pipeline(
         synchronous=synchronous,
         turn_taking=turn_taking,
         processor=open_processor(config.audio.processing),
+        recognition=pool,
     )
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from concurrent.futures import Future
 
 import numpy as np
 
-from assistant.asr.base import Recognizer
+from assistant.asr.base import Recognizer, Transcription
+from assistant.asr.pool import RecognitionPool, read_utterance
 from assistant.events import SpeechEnd, SpeechStart
 from assistant.intents.engine import IntentEngine
 from assistant.intents.loader import LoadedPlugin
@@ -64,22 +66,31 @@ class StopListener:
     """Feed it the microphone while "stop" should work; :meth:`feed` says when it was heard.
 
     It has an endpointer and a recognizer of its own (restricted to :data:`STOP`), so the pipeline's
-    command recognizer is left as it was; nothing it does is emitted as an event.
+    command recognizer is left as it was; nothing it does is emitted as an event. An utterance is read
+    on ``pool`` (whisper) and judged at the first chunk after its reading is done, so the audio path
+    never waits for a decode; without a pool (files) at once.
     """
 
-    def __init__(self, endpointer: Endpointer, recognizer: Recognizer) -> None:
+    def __init__(self, endpointer: Endpointer, recognizer: Recognizer, pool: RecognitionPool | None = None) -> None:
         self.endpointer = endpointer
         self.recognizer = recognizer
+        self.pool = pool
         self._armed = False
         self._tail = False
         self._pos = 0
+        self._reading: Future[Transcription] | None = None
 
     def reset(self) -> None:
         """Forget a half-heard utterance (the state that made "stop" work is over)."""
         self._armed = False
         self._tail = False
+        if self._reading is not None:
+            self._reading.cancel()
+            self._reading = None
 
     def feed(self, chunk: np.ndarray) -> bool:
+        if self._heard_stop():
+            return True
         if not self._armed:
             self.endpointer.start(self._pos)
             self._armed = True
@@ -101,5 +112,17 @@ class StopListener:
         if self._tail:
             self._tail = False
             return False
-        heard = self.recognizer.finish()
+        if self._reading is not None:
+            self._reading.cancel()  # a "stop" said again is judged by its newest reading
+        self._reading = read_utterance(self.recognizer, self.pool)
+        return self._heard_stop()
+
+    def _heard_stop(self) -> bool:
+        """The utterance read last was a "stop" (False while it is still being read)."""
+        if self._reading is None or not self._reading.done():
+            return False
+        reading, self._reading = self._reading, None
+        if reading.cancelled():
+            return False
+        heard = reading.result()
         return is_stop(heard.text, [a.text for a in heard.alternatives])

@@ -18,7 +18,8 @@ processing, from ``/metrics``) is reported beside it.
 ``--recognizing K``: K of the N streams speak a command every 7 s instead, so
 K recognitions run at once (with a recognizer configured via ``--set
 asr.engine=...``; the transcript latency column stays empty while the server's
-pipeline does not recognise).
+pipeline does not recognise). ``replies`` counts the turns answered: one per
+wake when every turn is (a stream's last turns are answered before its ``done``).
 
     python bench/bench_server.py [--seconds 30] [--levels 1,2,4,8,16,24,32,48] [--recognizing 0] [--set KEY=VALUE]...
 """
@@ -79,6 +80,7 @@ class StreamResult:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"wake": [], "speech_end": [], "transcript": []})
     dropped: int = 0
     wakes: int = 0
+    replies: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -122,6 +124,8 @@ async def run_stream(url: str, audio: np.ndarray) -> StreamResult:
                 speech_end_at = now
             elif kind == "transcript" and speech_end_at is not None:
                 result.latencies["transcript"].append(now - speech_end_at)
+            elif kind == "reply":
+                result.replies += 1
             elif kind == "overload":
                 result.dropped = max(result.dropped, event["dropped_frames"])
             elif kind == "error":
@@ -217,6 +221,7 @@ def run_level(server: Server, streams: int, recognizing: int, seconds: float) ->
         "audio_seconds": seconds,
         "dropped_frames": sum(r.dropped for r in results),
         "wakes": sum(r.wakes for r in results),
+        "replies": sum(r.replies for r in results),
         "event_latency_p50": percentile(events, 50),
         "event_latency_p95": percentile(events, 95),
         "wake_latency_p95": percentile(latency["wake"], 95),
@@ -235,7 +240,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="audio per stream per level")
     parser.add_argument("--levels", default="1,2,4,8,16,24,32,48,64", help="stream counts to try, in order; stops after the first failing level")
-    parser.add_argument("--recognizing", type=int, default=0, help="streams speaking a command every ~4 s")
+    parser.add_argument("--recognizing", type=int, default=0, help="streams speaking a command every 7 s")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="server config override")
     args = parser.parse_args()
     # idle streams measure wake word + VAD: with no recognizer, a wake is answered by bounding the command only
@@ -260,11 +265,12 @@ def main() -> None:
 
     print(
         table(
-            ["streams", "wakes", "dropped", "event p50 ms", "event p95 ms", "wake p95 ms", "speech_end p95 ms", "transcript p95 ms", "server lag p95 ms", "server CPU %", "RSS MB", "pass"],
+            ["streams", "wakes", "replies", "dropped", "event p50 ms", "event p95 ms", "wake p95 ms", "speech_end p95 ms", "transcript p95 ms", "server lag p95 ms", "server CPU %", "RSS MB", "pass"],
             [
                 [
                     r["streams"],
                     r["wakes"],
+                    r["replies"],
                     r["dropped_frames"],
                     ms(r["event_latency_p50"]),
                     ms(r["event_latency_p95"]),

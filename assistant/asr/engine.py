@@ -53,7 +53,7 @@ def _build(config: Config, path) -> AsrEngine:
         from assistant.asr.whisper_backend import WhisperEngine
 
         return WhisperEngine(
-            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, window=asr.window, greedy_first=asr.greedy_first, rescore=asr.rescore
+            path, compute_type=asr.compute_type, beam_size=asr.beam_size, cpu_threads=asr.cpu_threads, workers=asr.workers, window=asr.window, greedy_first=asr.greedy_first, rescore=asr.rescore
         )
     from assistant.asr.vosk_backend import VoskEngine
 

@@ -12,21 +12,26 @@ With :class:`~assistant.turn_taking.TurnTaking`, a pause of ``speculate_ms``
 starts recognising the command so far in the background; how complete that
 transcript is decides how much more silence ends the command, and when the
 command ends with no new speech it is the final transcript (see
-:mod:`assistant.turn_taking`). ``synchronous`` (files) recognises the snapshot
-at once, so a file gives the same turns however fast the machine is.
+:mod:`assistant.turn_taking`). Live, readings run on the process's
+:class:`~assistant.asr.pool.RecognitionPool` and the audio path never waits for
+one: the final transcript may still be read when the command ends
+(:attr:`CommandRecognizer.heard`), and its ``transcript`` event follows when it
+is. Files recognise at once, so a file gives the same turns however fast the
+machine is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.asr.base import Recognizer, Transcription
+from assistant.asr.pool import RecognitionPool, completed, read_utterance
 from assistant.audio.convert import SAMPLE_RATE
-from assistant.events import EventEmitter, Partial, SpeechEnd, SpeechStart, Transcript
+from assistant.events import EventEmitter, Overload, Partial, SpeechEnd, SpeechStart, Transcript
 from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer, VadOutput
 
@@ -45,22 +50,31 @@ class Speculator:
     as the final one when nothing was said after it: the same audio is never decoded twice.
 
     Used by :class:`CommandRecognizer` (after the endpointer's pause) and by front ends whose client
-    decides where an utterance ends (Wyoming's ``audio-stop``). ``synchronous`` recognises at once
-    (files: the same transcripts however fast the machine is).
+    decides where an utterance ends (Wyoming's ``audio-stop``). Readings run on the process's
+    :class:`~assistant.asr.pool.RecognitionPool`; without one (files) they run at once on the calling
+    thread, so a file gives the same transcripts however fast the machine is. ``on_wait`` hears how many
+    readings a final reading waits behind when the pool is saturated.
     """
 
-    def __init__(self, recognizer: Recognizer, *, synchronous: bool = False) -> None:
+    def __init__(self, recognizer: Recognizer, pool: RecognitionPool | None = None, on_wait: Callable[[int], None] | None = None) -> None:
         self.recognizer = recognizer
-        self.synchronous = synchronous
+        self.pool = pool
+        self.on_wait = on_wait
         self.current: _Speculation | None = None
-        self._worker: ThreadPoolExecutor | None = None
 
-    def pause(self, voiced_until: int) -> _Speculation:
-        """The speaker paused after stream sample ``voiced_until``: recognise what was said (once per pause)."""
+    def pause(self, voiced_until: int) -> _Speculation | None:
+        """The speaker paused after stream sample ``voiced_until``: recognise what was said (once per pause).
+
+        None while every recognition worker is busy: a speculation would only delay other streams' final readings.
+        """
         spec = self.current
         if spec is None or spec.voiced_until != voiced_until:
             self.drop()
-            spec = self.current = _Speculation(voiced_until, self._recognize(self.recognizer.snapshot()))
+            if self.pool is not None and self.pool.saturated():
+                return None
+            reading = self.recognizer.snapshot()
+            result = completed(reading()) if self.pool is None else self.pool.submit(reading)[0]
+            spec = self.current = _Speculation(voiced_until, result)
         return spec
 
     def spoken_until(self, voiced_until: int) -> None:
@@ -74,38 +88,30 @@ class Speculator:
             self.current.result.cancel()
             self.current = None
 
-    def final(self, voiced_until: int) -> Transcription:
+    def final(self, voiced_until: int) -> Future[Transcription]:
         """The utterance ended; its last voiced sample ended at ``voiced_until``. The speculative
         transcript when nothing was said after it (and the recognizer decodes only at the end), else
-        the recognizer's own final result."""
+        the recognizer's own final result: read on the pool, so the caller's audio path never waits for
+        a decode (a streaming recognizer's final result is cheap and comes at once)."""
         spec, self.current = self.current, None
         if spec is not None and not self.recognizer.incremental and spec.voiced_until == voiced_until:
             if not spec.result.cancelled():
                 self.recognizer.start()  # its audio is recognised already; drop it
-                return spec.result.result()
+                return spec.result
         if spec is not None:
             spec.result.cancel()
-        return self.recognizer.finish()
+        return read_utterance(self.recognizer, self.pool, self.on_wait)
 
     def close(self) -> None:
-        """Release the background thread (a speculation in flight is abandoned)."""
+        """A speculation in flight is abandoned (the pool's workers belong to the process)."""
         self.drop()
-        if self._worker is not None:
-            self._worker.shutdown(wait=False, cancel_futures=True)
-            self._worker = None
-
-    def _recognize(self, job) -> Future[Transcription]:
-        if self.synchronous:
-            done: Future[Transcription] = Future()
-            done.set_result(job())
-            return done
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speculate")
-        return self._worker.submit(job)
 
 
 class CommandRecognizer:
-    """``recognizer`` None (``asr.engine: none``): bound commands only, for tuning wake word and VAD."""
+    """``recognizer`` None (``asr.engine: none``): bound commands only, for tuning wake word and VAD.
+
+    ``pool``: where readings run (see :class:`Speculator`); None reads at once (files, benches).
+    """
 
     def __init__(
         self,
@@ -114,19 +120,21 @@ class CommandRecognizer:
         emitter: EventEmitter,
         *,
         turn_taking: TurnTaking | None = None,
-        synchronous: bool = True,
+        pool: RecognitionPool | None = None,
     ) -> None:
         self.endpointer = endpointer
         self.recognizer = recognizer
         self.emitter = emitter
         self.turn_taking = turn_taking if recognizer is not None else None
         self.active = False
-        self.last: Transcription | None = None
-        """The final transcript of the most recent command (None after a no-speech timeout)."""
+        self.heard: Future[Transcription] | None = None
+        """The final transcript of the most recent command, perhaps still being read (None after a no-speech
+        timeout); :meth:`result` waits for it."""
+        self._told = True
         self._start = 0
         self._vad_fed = 0
         self._origin = 0.0
-        self._speculator = Speculator(recognizer, synchronous=synchronous) if recognizer is not None else None
+        self._speculator = Speculator(recognizer, pool, self._waiting) if recognizer is not None else None
 
     def begin(self, position: int, audio: np.ndarray | None = None, *, after_wake: bool = False) -> bool:
         """Listen for a command whose audio starts at stream sample ``position``; ``audio`` = what is already buffered.
@@ -136,7 +144,7 @@ class CommandRecognizer:
         """
         self.endpointer.start(position, after_wake=after_wake)
         self.active = True
-        self.last = None
+        self.heard = None
         self._start = position
         self._vad_fed = 0
         if self._speculator is not None:
@@ -158,10 +166,24 @@ class CommandRecognizer:
             self._handle(self.endpointer.finish())
             self.active = False
 
+    def result(self) -> Transcription | None:
+        """The most recent command's final transcript, once read (None after a no-speech timeout); the
+        ``transcript`` event is emitted once, by the first call after the reading was done (any thread)."""
+        if self.heard is None:
+            return None
+        result = self.heard.result()
+        if not self._told:
+            self._told = True
+            self.emitter.emit(transcript_event(result, self._origin))
+        return result
+
     def close(self) -> None:
-        """Release the background recognition thread (a speculation in flight is abandoned)."""
+        """A speculation in flight is abandoned."""
         if self._speculator is not None:
             self._speculator.close()
+
+    def _waiting(self, ahead: int) -> None:
+        self.emitter.emit(Overload(recognitions_waiting=ahead))
 
     def _take_turn(self, turn_taking: TurnTaking) -> VadOutput:
         """Speculate once the pause is long enough; once the speculative transcript is in, shorten the wait."""
@@ -172,7 +194,7 @@ class CommandRecognizer:
         if speculator.current is None and endpointer.trailing_silence_ms < turn_taking.speculate_ms:
             return VadOutput()
         spec = speculator.pause(endpointer.voiced_until)
-        if spec.judged or not spec.result.done():
+        if spec is None or spec.judged or not spec.result.done():
             return VadOutput()
         spec.judged = True
         return endpointer.require_silence(turn_taking.silence_ms(spec.result.result(), endpointer.snr_db))
@@ -182,7 +204,7 @@ class CommandRecognizer:
             for event in out.events:
                 self.emitter.emit(event)
             if any(isinstance(e, SpeechEnd) for e in out.events):
-                self.last = Transcription(text="", confidence=None)
+                self.heard = completed(Transcription(text="", confidence=None))
             self.active = not out.done
             return out.done
         for event in out.events:
@@ -204,8 +226,10 @@ class CommandRecognizer:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
         if any(isinstance(e, SpeechEnd) for e in out.events):
-            self.last = self._speculator.final(self.endpointer.voiced_until)
-            self.emitter.emit(transcript_event(self.last, self._origin))
+            self.heard = self._speculator.final(self.endpointer.voiced_until)
+            self._told = False
+            if self.heard.done():  # else whoever waits for it tells (the pipeline's turn)
+                self.result()
         if out.done:
             self.active = False
         return out.done
@@ -237,11 +261,11 @@ def transcribe_stream(chunks: Iterable[np.ndarray], commands: CommandRecognizer)
     for chunk in chunks:
         if not commands.active:
             commands.begin(position)
-        if commands.feed(chunk) and commands.last is not None:
-            results.append(commands.last)
+        if commands.feed(chunk) and (heard := commands.result()) is not None:
+            results.append(heard)
         position += len(chunk)
     was_active = commands.active
     commands.finish()
-    if was_active and commands.last is not None:
-        results.append(commands.last)
+    if was_active and (heard := commands.result()) is not None:
+        results.append(heard)
     return results

@@ -76,6 +76,7 @@ class WhisperEngine:
         compute_type: str = "int8",
         beam_size: int = 5,
         cpu_threads: int | None = 1,
+        workers: int = 1,
         window: str = "cascade",
         greedy_first: bool = True,
         rescore: bool = False,
@@ -88,10 +89,10 @@ class WhisperEngine:
         if path.is_dir() and not is_whisper_model(path):
             raise ModelError(f"{path} is not a faster-whisper model (expected model.bin and config.json, a CTranslate2 conversion)")
         try:
-            # one worker: concurrent pipelines queue on the model instead of each holding a copy
+            # a replica per recognition worker (assistant.asr.pool), shared by every pipeline
             # None: one per core (CTranslate2 would take 4 even on a 2-core machine)
             threads = cpu_threads or min(4, os.cpu_count() or 1)
-            self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
+            self._model = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=workers)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the whisper model {model}: {exc}") from None
         if window not in WINDOWS:

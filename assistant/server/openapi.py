@@ -63,10 +63,11 @@ Client → server:
 Server → client: JSON events `{{"type": ..., "t": seconds, ...}}`: `ready`, `state`, `wake`, `speech_start`,
 `partial`, `speech_end`, `transcript`, `intent`/`no_intent`, `reply`, `reply_audio` (followed by binary
 messages totalling `bytes` bytes of mono s16le PCM at `rate`), `reply_audio_stop`, `speak_start`,
-`speak_end`, `overload` (frames dropped; counts), `audio_stats`, `wake_scores` (`scores` and `thresholds` per
+`speak_end`, `overload` (frames dropped, or `recognitions_waiting`: readings ahead of this command's), `audio_stats`, `wake_scores` (`scores` and `thresholds` per
 model), `error` (`code`, `message`; the connection stays open), `done`; and, streaming or not: `alarm` (`ringing`:
 an alarm rings on this device until "stop", said without the wake word, so stream meanwhile), `stopped`, `listen`
-(a question was asked: stream one command, no wake word needed), `command` (`id`, `intent`, `slots`: carry it
+(a question was asked while no stream runs: stream one command, no wake word needed; a running stream hears the
+answer by itself, `state` `capturing`), `command` (`id`, `intent`, `slots`: carry it
 out); `hub`, `device_status` and `watching` when watching.
 
 Authentication: the token in an `Authorization: Bearer` header, or else in the first message, which must be

@@ -51,7 +51,7 @@ class Transcriber:
         self.recognizer.start()
         self._emitter = emitter
         self._speculate_ms = config.vad.speculate_ms
-        self._speculator = Speculator(self.recognizer)
+        self._speculator = Speculator(self.recognizer, resources.recognition)
         # where speech pauses, never where the command ends: that is the client's audio-stop
         longest = config.wyoming.max_audio_seconds + 1
         self._voicing = Endpointer(
@@ -85,7 +85,7 @@ class Transcriber:
         voiced_until = self._voicing.voiced_until
         delay = (self._position - voiced_until) / SAMPLE_RATE if voiced_until else 0.0
         self._emitter.emit(SpeechEnd(audio_t=round(self._position / SAMPLE_RATE, 3), reason="end_of_input", endpoint_delay=round(delay, 3)))
-        result = self._speculator.final(voiced_until)
+        result = self._speculator.final(voiced_until).result()
         if not self.recognizer.incremental:
             result = dataclasses.replace(result, text=without_repeats(result.text))
         self._emitter.emit(transcript_event(result, 0.0))

@@ -1,0 +1,116 @@
+"""The process's recognition workers: a stream keeps hearing while its command waits for a reading.
+
+Real whisper (tiny.en), real speech, the real pipeline and pool. "Every worker is busy" is arranged by
+giving the pool's one worker a job that holds it until the test lets go: it stands in for another
+stream's decode, whose length could not be controlled on a shared machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from assistant.asr import Transcription
+from assistant.asr.pool import RecognitionPool
+from assistant.config import Config
+from assistant.events import EventEmitter
+from assistant.stages import Resources, make_pipeline
+from tests.helpers import piper, silence, trim
+from tests.test_asr_whisper import tiny_en_path
+
+CHUNK = 1280
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return Config.model_validate(
+        {"asr": {"engine": "whisper", "model": tiny_en_path(), "workers": 1}, "wake": {"enabled": False}, "tts": {"engine": "none"}}
+    )
+
+
+@pytest.fixture(scope="module")
+def resources(config):
+    loaded = Resources.load(config, speak=False)
+    yield loaded
+    loaded.close()
+
+
+def hold(pool: RecognitionPool) -> threading.Event:
+    """Take the pool's workers until the returned event is set."""
+    release = threading.Event()
+    for _ in range(pool.workers):
+        pool.submit(lambda: (release.wait(60), Transcription("", None))[1])
+    return release
+
+
+def chunks(audio: np.ndarray) -> np.ndarray:
+    return np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)]).reshape(-1, CHUNK)
+
+
+def test_a_stream_goes_on_listening_while_its_command_waits_for_a_busy_recognizer(config, resources):
+    """With every worker busy, the command still ends, the client is told its reading waits (``overload``),
+    and all the audio after it is consumed at once; when a worker is free the command is read and answered."""
+    events: list = []
+    pipeline = make_pipeline(config, EventEmitter([events.append]), resources)
+    audio = np.concatenate([silence(0.5), trim(piper("what time is it")), silence(2.5)])
+    release = hold(resources.recognition)
+    try:
+        with ThreadPoolExecutor(1) as feeder:
+            fed = feeder.submit(lambda: [pipeline.feed(chunk) for chunk in chunks(audio)])
+            fed.result(timeout=60)  # a feed waiting for the held reading would never return
+        kinds = [e.type for e in events]
+        assert "speech_end" in kinds and "transcript" not in kinds
+        assert [e.recognitions_waiting for e in events if e.type == "overload"] == [1]
+        release.set()
+        pipeline.finish()
+    finally:
+        release.set()
+        pipeline.close()
+    transcripts = [e.text for e in events if e.type == "transcript"]
+    assert transcripts == ["what time is it"]
+    assert [e.name for e in events if e.type == "intent"] == ["HassGetCurrentTime"]
+    assert [e.type for e in events].index("transcript") > [e.type for e in events].index("speech_end")
+
+
+def test_no_reading_is_started_on_speculation_while_every_worker_is_busy(config, resources):
+    """A pause in speech normally starts a speculative reading; with the pool saturated it would only queue
+    ahead of other streams' final readings, so none is started: the command is read once, when it ends."""
+    pool = resources.recognition
+    events: list = []
+    pipeline = make_pipeline(config, EventEmitter([events.append]), resources)
+    audio = np.concatenate([silence(0.5), trim(piper("what time is it")), silence(2.5)])
+    release = hold(pool)
+    readings = []
+    try:
+        for chunk in chunks(audio):
+            pipeline.feed(chunk)
+            readings.append((any(e.type == "speech_end" for e in events), pool.pending - pool.workers))
+    finally:
+        release.set()
+        pipeline.finish()
+        pipeline.close()
+    assert {ended: waiting for ended, waiting in readings} == {False: 0, True: 1}
+    assert [e.text for e in events if e.type == "transcript"] == ["what time is it"]
+
+
+def test_speculation_runs_on_the_pool_when_a_worker_is_free(config, resources):
+    """The other side of the rule above: with a free worker the pause starts the reading before the command
+    ends, and that reading is the final transcript (one reading, not two)."""
+    pool = resources.recognition
+    events: list = []
+    pipeline = make_pipeline(config, EventEmitter([events.append]), resources)
+    audio = np.concatenate([silence(0.5), trim(piper("what time is it")), silence(2.5)])
+    started = []
+    try:
+        for chunk in chunks(audio):
+            pipeline.feed(chunk)
+            if not any(e.type == "speech_end" for e in events):
+                started.append(pool.pending)
+        pipeline.finish()
+    finally:
+        pipeline.close()
+    assert max(started) == 1  # read during the pause, while the command had not yet ended
+    assert [e.text for e in events if e.type == "transcript"] == ["what time is it"]
