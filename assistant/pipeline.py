@@ -53,9 +53,8 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import AudioProcessor
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
-from assistant.events import AlarmState, EventEmitter, State, Stopped, Transcript, Wake
+from assistant.events import Activity, AlarmState, EventEmitter, State, Stopped, Transcript, Wake
 from assistant.feedback import Chime, chime
-from assistant.intents.dispatcher import turn_events
 from assistant.reply import speak
 from assistant.stop import StopListener
 from assistant.turn_taking import TurnTaking
@@ -76,8 +75,11 @@ MAX_TYPED = 4
 
 
 class Phase(enum.Enum):
-    LISTENING = "listening"
-    CAPTURING = "capturing"
+    """Where the pipeline is; entering listening or capturing says so as that :class:`Activity`, and a
+    turn (responding) says ``understanding`` and ``speaking`` as it gets to them."""
+
+    LISTENING = Activity.LISTENING.value
+    CAPTURING = Activity.CAPTURING.value
     RESPONDING = "responding"
 
 
@@ -366,9 +368,9 @@ class Pipeline:
 
     def _respond(self, heard: Transcription) -> bool:
         """Understand and act on what was heard, say the reply; returns whether a follow-up answer is expected."""
-        self.emitter.emit(State(state="understanding"))
+        self.emitter.emit(State(state=Activity.UNDERSTANDING))
         turn = self.conversation.respond(heard.text, [a.text for a in heard.alternatives])
-        for event in turn_events(turn, heard.text, self.conversation.owner.engine):
+        for event in turn.events():
             self.emitter.emit(event)
         self._speak(turn.reply, turn.data)
         return turn.follow_up
@@ -417,7 +419,7 @@ class Pipeline:
         if on:
             self._played = True
             self._speaking.set()
-            self.emitter.emit(State(state="speaking"))
+            self.emitter.emit(State(state=Activity.SPEAKING))
         else:
             self._speaking.clear()
 
@@ -428,7 +430,7 @@ class Pipeline:
     def _set_phase(self, phase: Phase) -> None:
         self.phase = phase
         if phase is not Phase.RESPONDING:
-            self.emitter.emit(State(state=phase.value))
+            self.emitter.emit(State(state=Activity(phase.value)))
 
 
 def _says_wake_word(text: str, models: list[str]) -> bool:

@@ -128,7 +128,7 @@ MISHEARD = [
 @pytest.mark.parametrize("text, intent, slots", MISHEARD)
 def test_recognizer_errors_still_match_with_lower_confidence(engine, text, intent, slots):
     match = engine.recognize(text)
-    assert match is not None, f"{text!r} rejected; best guess {engine.best(text)}"
+    assert match is not None, f"{text!r} rejected; best guess {engine.interpret(text).closest}"
     assert (match.name, match.slots) == (intent, slots)
     assert engine.fuzzy_threshold <= match.confidence < 1.0
 
@@ -138,9 +138,11 @@ def test_out_of_scope_text_is_rejected(engine_with_coffee, text):
     assert engine_with_coffee.recognize(text) is None
 
 
-def test_best_guess_ignores_the_threshold_and_reports_a_low_confidence(engine):
-    guess = engine.best("tell me a story about dragons")
-    assert guess is not None and guess.confidence < engine.fuzzy_threshold
+def test_out_of_scope_text_is_told_how_close_the_best_guess_came(engine):
+    told = engine.interpret("tell me a story about dragons")
+    assert told.match is None and 0.0 < told.closest < engine.fuzzy_threshold
+    understood = engine.interpret("set a timer for ten minuts")
+    assert understood.match == engine.recognize("set a timer for ten minuts") and understood.closest == understood.match.confidence
 
 
 def test_every_listed_example_is_understood_as_its_own_intent(engine_with_coffee):

@@ -18,7 +18,8 @@ import websockets
 
 from assistant.config import Config
 from assistant.conversations import Conversations
-from assistant.events import EventEmitter, State, StreamDone, StreamReady, event_from_dict
+from assistant.events import EventEmitter, State, event_from_dict
+from assistant.server.messages import StreamDone, StreamReady
 from assistant.intents import IntentEngine
 from assistant.pipeline import MAX_TYPED
 from assistant.server.hub import KEEP_EVENTS, MAX_DEVICES, Hub

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.console import event_printer
-    from assistant.events import Error, EventEmitter, Intent, NoIntent, Reply
+    from assistant.events import EventEmitter, Reply
     from assistant.intents import Dispatcher, IntentEngine
 
     emitter = EventEmitter([event_printer(args.json)])
@@ -32,13 +32,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         turn = dispatcher.session(config.assistant.device, announce=lambda text, alarm: emitter.emit(Reply(text=text))).respond(args.text)
     finally:
         dispatcher.close()
-    if turn.intent is None:
-        best = engine.best(args.text)
-        emitter.emit(NoIntent(text=args.text, confidence=best.confidence if best else 0.0))
-    else:
-        m = turn.intent
-        emitter.emit(Intent(name=m.name, slots=m.slots, confidence=m.confidence, text=m.text))
-    if turn.error is not None:
-        emitter.emit(Error(code=turn.error[0], message=turn.error[1]))
+    for event in turn.events():
+        emitter.emit(event)
     emitter.emit(Reply(text=turn.reply, data=turn.data))
     return 0 if turn.intent is not None and turn.error is None else 1

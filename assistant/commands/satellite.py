@@ -45,6 +45,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.console import event_printer, format_event
     from assistant.events import EventEmitter, event_from_dict
     from assistant.satellite import Satellite
+    from assistant.server import messages  # noqa: F401  the hub's ready, done and reply audio read back as events too
     from assistant.stages import make_source, make_wake
 
     sat = config.satellite

@@ -66,21 +66,21 @@ class Turn:
     """The pipeline should listen once more without the wake word; the answer goes to the asking handler."""
     error: tuple[str, str] | None = None
     """(code, message) when a handler raised or timed out."""
+    closest: float = 0.0
+    """Without an intent: how close the best guess came (from the recognition pass that found none)."""
 
-
-def turn_events(turn: Turn, heard: str, engine: IntentEngine) -> list[Event]:
-    """What a turn of ``heard`` reports, wherever it was heard (a microphone, a satellite, Home Assistant):
-    the ``intent``, or ``no_intent`` with how close the best guess came, and the handler's ``error``."""
-    events: list[Event] = []
-    if turn.intent is not None:
-        m = turn.intent
-        events.append(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
-    else:
-        best = engine.best(heard)
-        events.append(NoIntent(text=heard, confidence=round(best.confidence, 4) if best else 0.0))
-    if turn.error is not None:
-        events.append(Error(code=turn.error[0], message=turn.error[1]))
-    return events
+    def events(self) -> list[Event]:
+        """What this turn reports, wherever it was heard (a microphone, a satellite, Home Assistant, HTTP):
+        the ``intent``, or ``no_intent`` with how close the best guess came, and the handler's ``error``."""
+        events: list[Event] = []
+        if self.intent is not None:
+            m = self.intent
+            events.append(Intent(name=m.name, slots=m.slots, confidence=round(m.confidence, 4), text=m.text))
+        else:
+            events.append(NoIntent(text=self.text, confidence=round(self.closest, 4)))
+        if self.error is not None:
+            events.append(Error(code=self.error[0], message=self.error[1]))
+        return events
 
 
 Route = Callable[[IntentMatch], "Turn | None"]
@@ -281,7 +281,8 @@ class Session:
         pending, self._pending = self._pending, None
         if pending is not None and d.clock() >= pending.expires:
             pending = None
-        match = d.engine.recognize(text, alternatives)
+        recognition = d.engine.interpret(text, alternatives)
+        match = recognition.match
         heard = match.text if match is not None else text
         if pending is not None and not (match and match.name == CANCEL_INTENT):
             if pending.expect is None:
@@ -293,10 +294,10 @@ class Session:
                 answered = IntentMatch(asked.name if asked else "follow-up", slots, asked.confidence if asked else 1.0, text, pending.plugin.name)
                 return d._run(self, pending.plugin, pending.handler, answered, text)
             if match is None or match.confidence < 1.0:
-                return Turn(heard, None, NOT_AN_ANSWER)
+                return Turn(heard, None, NOT_AN_ANSWER, closest=recognition.closest)
             # not an answer but a whole command said exactly: the user moved on
         if match is None:
-            return Turn(text, None, NOT_UNDERSTOOD)
+            return Turn(text, None, NOT_UNDERSTOOD, closest=recognition.closest)
         if self.route is not None and (routed := self.route(match)) is not None:
             return routed
         return self.carry_out(match)

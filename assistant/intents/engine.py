@@ -53,6 +53,16 @@ class IntentMatch:
 
 
 @dataclass(frozen=True)
+class Recognition:
+    """What one pass over a sentence found: the command to act on, and how close the best guess came."""
+
+    match: IntentMatch | None
+    """The intent :meth:`IntentEngine.recognize` acts on; None when nothing reaches the fuzzy threshold."""
+    closest: float
+    """The confidence of the nearest intent, whether or not it reached the threshold (0.0: nothing near)."""
+
+
+@dataclass(frozen=True)
 class IntentInfo:
     """For listings (``assistant intents``, the help intent)."""
 
@@ -126,6 +136,20 @@ class IntentEngine:
                 return exact
         return self._fuzzy_match(text, readings[0][1], self.fuzzy_threshold)
 
+    def interpret(self, text: str, alternatives: Sequence[str] = ()) -> Recognition:
+        """:meth:`recognize`, and when nothing is understood how close the best guess came (what a turn reports
+        as its ``no_intent`` confidence), in one pass: the fuzzy search is not pruned at the threshold, which
+        costs about what the pruned one does and spares out-of-scope speech a second search."""
+        readings = [(reading, normalize(reading)) for reading in (text, *alternatives)]
+        for reading, normalised in readings:
+            exact = self._exact(reading, normalised)
+            if exact is not None:
+                return Recognition(exact, 1.0)
+        guess = self._fuzzy_match(text, readings[0][1], 0.0)
+        if guess is None:
+            return Recognition(None, 0.0)
+        return Recognition(guess if guess.confidence >= self.fuzzy_threshold else None, guess.confidence)
+
     def completion(self, text: str, alternatives: Sequence[str] = ()) -> Completion:
         """How complete the command in ``text`` is (see :class:`Completion`), judged on the reading
         :meth:`recognize` would act on: the first one a template matches exactly, else ``text`` itself.
@@ -142,10 +166,6 @@ class IntentEngine:
         if not words:
             return Completion.NONE
         return self._fuzzy.completion([tokenize(" ".join(words)), tokenize(" ".join(_without_skip_words(words)))])
-
-    def best(self, text: str) -> IntentMatch | None:
-        """The closest intent whatever its confidence (for diagnostics: ``ask --json``, eval)."""
-        return self._closest(text, 0.0)
 
     def _closest(self, text: str, threshold: float) -> IntentMatch | None:
         normalised = normalize(text)

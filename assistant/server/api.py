@@ -29,7 +29,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from assistant import __version__
 from assistant.conversations import BadDevice, Conversation, TooManyAnnouncements, TooManyDevices
 from assistant.errors import AssistantError, AudioInputError, ModelError
-from assistant.events import Error, Intent, NoIntent, Reply
+from assistant.events import Reply
 from assistant.server.auth import Verdict, bearer
 from assistant.server.metrics import CONTENT_TYPE
 from assistant.server.openapi import spec
@@ -238,20 +238,16 @@ async def understand(request: Request) -> Response:
     except BadRequest as exc:
         return exc.response
     turn = await asyncio.to_thread(conversation.respond, text)
-    if turn.intent is not None:
-        intent = Intent(name=turn.intent.name, slots=turn.intent.slots, confidence=round(turn.intent.confidence, 4), text=text).to_dict()
-    else:
-        intent = None
-    failure = Error(code=turn.error[0], message=turn.error[1]).to_dict() if turn.error else None
+    described = {event.type: event.to_dict() for event in turn.events()}
     return JSONResponse(
         {
             "text": text,
             "device": conversation.id,
-            "intent": intent,
-            "no_intent": NoIntent(text=text).to_dict() if intent is None else None,
+            "intent": described.get("intent"),
+            "no_intent": described.get("no_intent"),
             "reply": Reply(text=turn.reply, data=turn.data).to_dict(),
             "follow_up": turn.follow_up,
-            "error": failure,
+            "error": described.get("error"),
         }
     )
 

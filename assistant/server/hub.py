@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.events import DeviceStatus, Event, EventEmitter, EventSink, HubEvent, Watching
+from assistant.events import Activity, Event, EventEmitter, EventSink
+from assistant.server.messages import DeviceStatus, HubEvent, Watching
 
 if TYPE_CHECKING:
     from assistant.conversations import Conversation, Conversations
@@ -89,7 +90,7 @@ class Hub:
             self._devices.move_to_end(conversation.id)
             if event.type == "ready":
                 entry.sessions.add(session)
-                entry.state = "listening"
+                entry.state = Activity.LISTENING
             elif event.type == "done":
                 entry.sessions.discard(session)
             elif event.type == "state":

@@ -29,8 +29,9 @@ import numpy as np
 
 from assistant.audio.convert import SAMPLE_RATE, float_to_int16, to_float32
 from assistant.audio.playback import Playback
-from assistant.events import EventEmitter, ReplyAudio, ReplyAudioStop
+from assistant.events import EventEmitter
 from assistant.server.link import ClientLink
+from assistant.server.messages import ReplyAudio, ReplyAudioStop
 
 CHUNK_BYTES = 32_000
 """One second of 16 kHz int16 per binary message: small enough for any client's message limit."""

@@ -25,7 +25,8 @@ Client → server:
 - ``{"type": "cancel", "device": "kitchen", "timer": 7}``: cancel that device's timer 7 (an id from its
   ``device_status``); ``{"type": "cancel", "device": "kitchen", "alarm": true}``: stop its ringing alarms.
 
-Server → client: JSON events (``Event.to_dict``), plus binary messages right after a
+Server → client: JSON events (``Event.to_dict``): the pipeline's (:mod:`assistant.events`) and the
+transport's own (:mod:`assistant.server.messages`), plus binary messages right after a
 ``reply_audio`` event carrying its PCM. This module has no server dependencies so
 clients (the satellite) share it.
 """

@@ -21,9 +21,10 @@ from assistant.audio.source import CHUNK_SECONDS
 from assistant.audio.playback import AudioOutput
 from assistant.config import Config
 from assistant.conversations import Conversation
-from assistant.events import Error, EventEmitter, Overload, StreamDone, StreamReady
+from assistant.events import Error, EventEmitter, Overload
 from assistant.pipeline import Pipeline
 from assistant.server.audio_in import ChunkQueue, ContainerInput, PcmInput, QueueSource, StreamInput
+from assistant.server.messages import StreamDone, StreamReady
 from assistant.server.metrics import Metrics
 from assistant.server.protocol import StartRequest
 from assistant.server.wake_scores import ScoreReporter

@@ -20,7 +20,7 @@ from assistant.conversations import BadDevice, Conversation, TooManyDevices, dev
 from assistant.events import Event as AssistantEvent
 from assistant.events import Reply, Transcript
 from assistant.intents import IntentEngine, IntentMatch, Turn
-from assistant.intents.dispatcher import NOT_UNDERSTOOD, turn_events
+from assistant.intents.dispatcher import NOT_UNDERSTOOD
 from assistant.server.untrusted import shown
 from assistant.wyoming.errors import ClientError
 
@@ -108,11 +108,11 @@ class TextRequests:
 
 def _recognize(engine: IntentEngine, text: str) -> tuple[IntentMatch | None, list[AssistantEvent]]:
     """On the worker thread: the intent, and what our log shows for it (as for a turn, without a reply)."""
-    match = engine.recognize(text)
-    return match, turn_events(Turn(text, match, ""), text, engine)
+    recognition = engine.interpret(text)
+    return recognition.match, Turn(text, recognition.match, "", closest=recognition.closest).events()
 
 
 def _respond(conversation: Conversation, text: str) -> tuple[Turn, list[AssistantEvent]]:
     """On the worker thread: the device's turn (its plugins, follow-ups and timers), and what it reports."""
     turn = conversation.respond(text)
-    return turn, turn_events(turn, text, conversation.owner.engine)
+    return turn, turn.events()
