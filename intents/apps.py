@@ -15,11 +15,14 @@ import subprocess
 from assistant.intents import Plugin, PluginError, Reply
 
 
-def _app_names(config):
-    apps = config.get("apps") or {}
-    for name, argv in apps.items():
+def _check(config):
+    for name, argv in (config.get("apps") or {}).items():
         if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
             raise PluginError(f"plugins.apps.apps.{name} must be a command as a list of arguments, e.g. [{name}]")
+
+
+def _app_names(config):
+    apps = config.get("apps") or {}
     aliases = {alias: target for alias, target in (config.get("aliases") or {}).items() if target in apps}
     return {name: name for name in apps} | aliases
 
@@ -30,6 +33,7 @@ plugin = Plugin(
         "apps": {"firefox": ["firefox"], "terminal": ["x-terminal-emulator"]},
         "aliases": {"browser": "firefox", "web browser": "firefox"},
     },
+    check=_check,
     lists={"app": _app_names},
 )
 

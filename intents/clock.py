@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from assistant.intents import Plugin
+from assistant.intents import Plugin, say
 
 plugin = Plugin(
     description="tell the time and date",
@@ -22,10 +22,7 @@ plugin = Plugin(
     examples=("what time is it", "what's the time"),
 )
 def current_time(req):
-    now = datetime.now()
-    if req.config.get("hour_format") == 24:
-        return f"It's {now:%H:%M}."
-    return f"It's {now.hour % 12 or 12}:{now:%M} {'AM' if now.hour < 12 else 'PM'}."
+    return f"It's {say.time(datetime.now(), req.config.get('hour_format', 12))}."
 
 
 @plugin.intent(
@@ -40,5 +37,4 @@ def current_time(req):
     examples=("what's the date today", "what day is it"),
 )
 def current_date(req):
-    now = datetime.now()
-    return f"Today is {now:%A}, {now:%B} {now.day}, {now.year}."
+    return f"Today is {say.date(datetime.now())}."

@@ -1,6 +1,6 @@
 """What can you do? The answer is built from the plugins that are loaded."""
 
-from assistant.intents import Plugin
+from assistant.intents import Plugin, say
 
 plugin = Plugin(description="")
 
@@ -18,10 +18,8 @@ plugin = Plugin(description="")
     examples=("what can you do", "help"),
 )
 def help_(req):
-    skills = [(p.plugin.description, p.intents) for p in req.engine.plugins if p.plugin.description]
+    skills = [skill for skill in req.skills if skill.description]
     if not skills:
         return "I can't do anything yet: no skills are loaded."
-    things = [description for description, _ in skills]
-    listing = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
-    example = next((e for _, intents in skills for i in intents for e in i.spec.examples), None)
-    return f"I can {listing}." + (f" For example, say: {example}." if example else "")
+    example = next((e for skill in skills for e in skill.examples), None)
+    return f"I can {say.listing([skill.description for skill in skills])}." + (f" For example, say: {example}." if example else "")

@@ -14,11 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from assistant.intents import Duration, Plugin, Reply, Wildcard
-from assistant.intents.normalize import normalize
-from assistant.numbers import ordinal_words
-from assistant.intents.scheduler import Job
-from assistant.intents.slots import duration_seconds
+from assistant.intents import Duration, Job, Plugin, Reply, Wildcard, say
 
 plugin = Plugin(
     description="set timers",
@@ -34,6 +30,7 @@ plugin = Plugin(
         "timer": "[the|my] (timer [(<named>|for) {name}]|timer for {start}|{name} timer|{start} timer)",
         "timers": "(<timer>|[all] [of] [the|my] timers)",
     },
+    state=list,  # a device's timers
 )
 
 
@@ -51,7 +48,7 @@ class Timer:
 
     @property
     def label(self) -> str:
-        return f"{self.name} timer" if self.name else f"{say(self.length, adjective=True)} timer"
+        return f"{self.name} timer" if self.name else f"{say.duration(self.length, adjective=True)} timer"
 
 
 @plugin.intent(
@@ -66,7 +63,7 @@ class Timer:
     incomplete=("<set> [a|an|the|my] timer [<named> {name}]", "<set> [a|an|the|my] {name} timer"),
 )
 def start_timer(req):
-    seconds = duration_seconds(req.slots)
+    seconds = req.duration()
     name = req.slots.get("name")
     timers = _timers(req)
     if name and any(t.name == name for t in timers):
@@ -77,14 +74,14 @@ def start_timer(req):
     _run(req, timer, seconds)
     timers.append(timer)
     what = f"{name.capitalize()} timer" if name else "Timer"
-    return Reply(f"{what} set for {say(seconds)}.", data={"timer": {"name": name, "seconds": seconds}})
+    return Reply(f"{what} set for {say.duration(seconds)}.", data={"timer": {"name": name, "seconds": seconds}})
 
 
 @plugin.intent("HassCancelTimer", "<cancel> <timer>", examples=("cancel the timer", "stop the pizza timer"))
 def cancel_timer(req):
     def cancel(timer):
         timer.job and timer.job.cancel()
-        req.state["timers"].remove(timer)
+        req.state.remove(timer)
         return f"Cancelled the {timer.label}."
 
     return _with_timer(req, cancel)
@@ -114,7 +111,7 @@ def cancel_all_timers(req):
     examples=("add 5 minutes to the timer", "extend the pizza timer by 2 minutes"),
 )
 def increase_timer(req):
-    return _with_timer(req, lambda timer: _change(req, timer, duration_seconds(req.slots)))
+    return _with_timer(req, lambda timer: _change(req, timer, req.duration()))
 
 
 @plugin.intent(
@@ -124,7 +121,7 @@ def increase_timer(req):
     examples=("take 2 minutes off the timer", "shorten the tea timer by 30 seconds"),
 )
 def decrease_timer(req):
-    return _with_timer(req, lambda timer: _change(req, timer, -duration_seconds(req.slots)))
+    return _with_timer(req, lambda timer: _change(req, timer, -req.duration()))
 
 
 @plugin.intent("HassPauseTimer", "(pause|hold|freeze) <timer>", "put <timer> on hold", examples=("pause the timer", "pause the pasta timer"))
@@ -133,7 +130,7 @@ def pause_timer(req):
         timer.paused_left = timer.left()
         timer.job.cancel()
         timer.job = None
-        return f"Paused the {timer.label} with {say(timer.paused_left)} left."
+        return f"Paused the {timer.label} with {say.duration(timer.paused_left)} left."
 
     return _with_timer(req, pause, lambda t: t.job is not None, "running")
 
@@ -142,7 +139,7 @@ def pause_timer(req):
 def unpause_timer(req):
     def resume(timer):
         _run(req, timer, timer.paused_left)
-        return f"Resumed the {timer.label}: {say(timer.paused_left)} left."
+        return f"Resumed the {timer.label}: {say.duration(timer.paused_left)} left."
 
     return _with_timer(req, resume, lambda t: t.job is None, "paused")
 
@@ -165,14 +162,14 @@ def timer_status(req):
         return "You have no timers running."
     if not found:
         return _not_found(req)
-    lines = [f"The {t.label} has {say(t.left())} left{', paused' if t.job is None else ''}." for t in found]
+    lines = [f"The {t.label} has {say.duration(t.left())} left{', paused' if t.job is None else ''}." for t in found]
     if len(found) == 1:
         return Reply(lines[0].replace("The ", "Your ", 1), data={"timers": [_describe(t) for t in found]})
     return Reply(f"You have {len(found)} timers. " + " ".join(lines), data={"timers": [_describe(t) for t in found]})
 
 
 def _run(req, timer, seconds):
-    timers = req.state.setdefault("timers", [])  # not pruned: _change cancelled this timer's job a moment ago
+    timers = req.state  # not pruned: _change cancelled this timer's job a moment ago
 
     def finished():
         if timer in timers:
@@ -185,7 +182,7 @@ def _run(req, timer, seconds):
 
 def _timers(req):
     """This device's timers; one cancelled from outside a turn (the page's hub view) is gone."""
-    timers = req.state.setdefault("timers", [])
+    timers = req.state
     timers[:] = [t for t in timers if t.job is None or not t.job.cancelled]
     return timers
 
@@ -197,8 +194,8 @@ def _change(req, timer, delta):
     else:
         timer.job.cancel()
         _run(req, timer, left)
-    verb = f"Added {say(delta)} to" if delta > 0 else f"Took {say(-delta)} off"
-    return f"{verb} the {timer.label}: {say(left)} left."
+    verb = f"Added {say.duration(delta)} to" if delta > 0 else f"Took {say.duration(-delta)} off"
+    return f"{verb} the {timer.label}: {say.duration(left)} left."
 
 
 def _targets(req, timers):
@@ -207,7 +204,7 @@ def _targets(req, timers):
     if name:
         exact = [t for t in timers if t.name == name]
         return exact or [t for t in timers if t.name and Indel.normalized_similarity(t.name, name) >= 0.75]
-    length = duration_seconds(req.slots, "start_")
+    length = req.duration("start_")
     if length:
         return [t for t in timers if t.length == length]
     return list(timers)
@@ -226,7 +223,7 @@ def _with_timer(req, act, usable=lambda t: True, condition=""):
         return f"The {meant[0].label} is not {condition}." if len(meant) == 1 else f"None of those timers is {condition}."
     if len(found) == 1:
         return act(found[0])
-    listed = ", ".join(f"the {t.label}" for t in found[:-1]) + f" or the {found[-1].label}"
+    listed = say.listing([f"the {t.label}" for t in found], "or")
     return req.ask(f"Which one: {listed}?", lambda answer: _answer(answer, found, act), expect=_choices(found))
 
 
@@ -234,10 +231,10 @@ def _choices(found):
     """How the user may name each of ``found`` in the answer → its index: its name or length, its place in the list."""
     choices = {}
     for i, timer in enumerate(found):
-        spoken = [timer.name] if timer.name else [say_words(timer.length), say_words(timer.length, adjective=True)]
+        spoken = [timer.name] if timer.name else [_heard(timer.length), _heard(timer.length, adjective=True)]
         for said in spoken:
             choices[said] = choices[f"{said}s"] = i
-        choices[ordinal_words(i + 1)] = i
+        choices[say.ordinal(i + 1)] = i
     choices["last"] = len(found) - 1
     return choices
 
@@ -252,27 +249,13 @@ def _answer(req, found, act):
 def _not_found(req):
     if req.slots.get("name"):
         return f"There's no {req.slots['name']} timer."
-    return f"There's no {say(duration_seconds(req.slots, 'start_'), adjective=True)} timer."
+    return f"There's no {say.duration(req.duration('start_'), adjective=True)} timer."
 
 
 def _describe(timer):
     return {"name": timer.name, "seconds": timer.length, "left": round(timer.left(), 1), "paused": timer.job is None}
 
 
-def say(seconds, adjective=False):
-    """3750 → "1 hour, 2 minutes and 30 seconds"; adjective=True → "1 hour 2 minute 30 second"."""
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n} {unit}{'' if n == 1 or adjective else 's'}" for n, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if n]
-    if not parts:
-        return "0 seconds"
-    if adjective:
-        return " ".join(parts)
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def say_words(seconds, adjective=False):
-    """Like :func:`say` but as a recognizer writes it: "ten minutes"."""
-    return normalize(say(seconds, adjective)).replace(" and ", " ").strip() if seconds else ""
-
+def _heard(seconds, adjective=False):
+    """A length of time as the user says it back: "ten minutes"."""
+    return say.as_heard(say.duration(seconds, adjective=adjective)).replace(" and ", " ").strip() if seconds else ""

@@ -72,9 +72,9 @@ def test_the_readme_example_plugin_works_end_to_end(tmp_path):
     announced = Announcements()
     dispatcher = Dispatcher(IntentEngine.from_config(config, [str(folder)]), config)
     session = dispatcher.session("kitchen", announced)
-    assert session.respond("i'd like a cup of earl grey").reply == "Brewing black tea for 240 seconds."
+    assert session.respond("i'd like a cup of earl grey").reply == "Brewing black tea for 4 minutes."
     turn = session.respond("Brew me green tea for 1 second.")
-    assert (turn.intent.slots, turn.reply) == ({"tea": "green", "steep": 1}, "Brewing green tea for 1 seconds.")
+    assert (turn.intent.slots, turn.reply) == ({"tea": "green", "steep": 1}, "Brewing green tea for 1 second.")
     assert announced.wait_for(1) == ["Your green tea is ready."]
     dispatcher.close()
 
@@ -175,3 +175,70 @@ def test_installed_packages_register_plugins_through_the_entry_point_group(tmp_p
     engine = IntentEngine.from_config(Config())
     match = engine.recognize("hello my dad")
     assert match is not None and (match.name, match.plugin) == ("SayHello", "weather")
+
+
+COUNTER = '''
+from dataclasses import dataclass
+
+from assistant.intents import Plugin, PluginError, say
+
+
+@dataclass
+class Tally:
+    cups: int = 0
+
+
+def check(config):
+    if not isinstance(config["limit"], int) or config["limit"] < 1:
+        raise PluginError("plugins.counter.limit must be a whole number of cups, at least 1")
+
+
+plugin = Plugin(description="count cups", config={"limit": 3}, check=check, state=Tally)
+
+
+@plugin.intent("CountCup", "another cup", examples=("another cup",))
+def count(req):
+    req.state.cups += 1
+    others = [skill.description for skill in req.skills if skill.name != "counter" and skill.description]
+    return f"That is cup {req.state.cups} of {req.config['limit']}; I can also {say.listing(others[:2], 'or')}."
+'''
+
+
+def test_a_plugin_has_typed_state_per_device_a_settings_check_and_the_list_of_skills(tmp_path):
+    """``Plugin(state=...)`` makes each device's state (a dataclass here), ``check`` refuses bad settings at start
+    with the plugin's own message, and ``req.skills`` lists the other plugins loaded."""
+    folder = write_plugins(tmp_path / "counter", {"counter.py": COUNTER})
+    config = load_config(None, {"intents.paths": [str(folder)]})
+    dispatcher = Dispatcher(IntentEngine.from_config(config), config)
+    kitchen, office = dispatcher.session("kitchen", Announcements()), dispatcher.session("office", Announcements())
+    try:
+        assert kitchen.respond("another cup").reply == "That is cup 1 of 3; I can also open apps or tell the time and date."
+        assert kitchen.respond("another cup").reply.startswith("That is cup 2 of 3")
+        assert office.respond("another cup").reply.startswith("That is cup 1 of 3")  # each device its own Tally
+    finally:
+        dispatcher.close()
+    refused = IntentEngine.from_config(load_config(None, {"intents.paths": [str(folder)], "plugins.counter.limit": "lots"}))
+    assert refused.recognize("another cup") is None
+    assert any("counter.py" in str(f) and "plugins.counter.limit must be a whole number of cups" in str(f) for f in refused.failures)
+
+
+def test_replies_say_lengths_lists_and_places_as_the_built_in_skills_do():
+    from assistant.intents import say
+
+    assert say.duration(3750) == "1 hour, 2 minutes and 30 seconds"
+    assert say.duration(600, adjective=True) == "10 minute" and say.duration(1) == "1 second" and say.duration(0) == "0 seconds"
+    assert say.listing(["tea"]) == "tea" and say.listing(["tea", "pizza", "rice"], "or") == "tea, pizza or rice"
+    assert say.ordinal(2) == "second" and say.as_heard("The 10 minute timer.") == "the ten minute timer"
+    from datetime import datetime
+
+    assert (say.time(datetime(2026, 12, 2, 15, 5)), say.time(datetime(2026, 12, 2, 0, 30), 24)) == ("3:05 PM", "00:30")
+    assert say.date(datetime(2026, 12, 2)) == "Wednesday, December 2, 2026"
+
+
+def test_the_built_in_skills_use_only_the_public_plugin_api():
+    """What a plugin author can import is enough: the built-in skills import nothing else of ours."""
+    import re
+
+    private = re.compile(r"^\s*(from|import) assistant\.(?!intents import )", re.M)
+    offenders = {path.name: private.findall(path.read_text()) for path in (REPO / "intents").glob("*.py")}
+    assert {name: found for name, found in offenders.items() if found} == {}

@@ -1,14 +1,18 @@
 """Intents: templates and plugins in, recognised intents and spoken replies out.
 
-- :class:`Plugin` (+ :class:`Range`, :class:`Duration`, :class:`Wildcard`, :class:`Request`,
-  :class:`Reply`) is what plugin authors use; see :mod:`assistant.intents.plugin`.
+- :class:`Plugin` (+ :class:`Range`, :class:`Duration`, :class:`Wildcard`, :class:`Area`, :class:`Request`,
+  :class:`Reply`, :class:`Job`, :class:`Skill`, and :mod:`say <assistant.intents.say>` for replies) is all
+  a plugin author imports; see :mod:`assistant.intents.plugin`. The built-in skills (``intents/``) use
+  nothing else.
 - :class:`IntentEngine` recognises text (hassil exact match, then fuzzy).
 - :class:`Dispatcher` runs handlers safely and returns a :class:`Turn`; each device talks to it through a :class:`Session`.
 """
 
+from assistant.intents import say
 from assistant.intents.dispatcher import Dispatcher, Session, Turn
 from assistant.intents.engine import IntentEngine, IntentInfo, IntentMatch, LoadedPlugin
-from assistant.intents.plugin import Area, Duration, Plugin, PluginError, Range, Reply, Request, Wildcard
+from assistant.intents.plugin import Area, Duration, Plugin, PluginError, Range, Reply, Request, Skill, Wildcard
+from assistant.intents.scheduler import Job
 
 __all__ = [
     "Area",
@@ -17,6 +21,7 @@ __all__ = [
     "IntentEngine",
     "IntentInfo",
     "IntentMatch",
+    "Job",
     "LoadedPlugin",
     "Plugin",
     "PluginError",
@@ -24,6 +29,8 @@ __all__ = [
     "Reply",
     "Request",
     "Session",
+    "Skill",
     "Turn",
     "Wildcard",
+    "say",
 ]

@@ -35,7 +35,7 @@ from assistant.errors import AssistantError
 from assistant.events import Error, Event, Intent, NoIntent
 from assistant.intents.answers import Expectation
 from assistant.intents.engine import IntentEngine, IntentMatch, LoadedPlugin
-from assistant.intents.plugin import Handler, PluginError, Reply, Request, SlotValues
+from assistant.intents.plugin import Handler, PluginError, Reply, Request, Skill, SlotValues
 from assistant.intents.scheduler import Job, Scheduler
 
 _log = logging.getLogger(__name__)
@@ -141,6 +141,10 @@ class Dispatcher:
         self._areas = tuple(config.assistant.areas)
         self._expectations: dict[tuple[str, str], Expectation] = {}
         self._lock = threading.Lock()
+        self.skills = tuple(
+            Skill(p.name, p.plugin.description, tuple(e for i in p.intents for e in i.spec.examples)) for p in engine.plugins
+        )
+        """What handlers are told of the loaded plugins (``req.skills``)."""
 
     def session(self, device: str, announce: Announce, route: Route | None = None, changed: Callable[[], None] | None = None) -> Session:
         """A device's side of the dispatcher; ``announce`` gets what its scheduled actions say, ``changed`` is
@@ -161,8 +165,8 @@ class Dispatcher:
             config=plugin.config,
             log=logging.getLogger(f"assistant.plugins.{name}"),
             scheduler=_PluginScheduler(session, name),
-            state=session.state(name),
-            engine=self.engine,
+            state=session.state(name, plugin.plugin.state),
+            skills=self.skills,
             device=session.device,
         )
         outcome: dict[str, Any] = {}
@@ -267,7 +271,7 @@ class Session:
         self.announce = announce
         self.route = route
         self.changed = changed
-        self._states: dict[str, dict[str, Any]] = {}
+        self._states: dict[str, Any] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._jobs: list[Scheduled] = []
         self._guard = threading.Lock()
@@ -316,9 +320,12 @@ class Session:
         """Nobody answered the question: the next utterance is a new command."""
         self._pending = None
 
-    def state(self, plugin: str) -> dict[str, Any]:
+    def state(self, plugin: str, make: Callable[[], Any] = dict) -> Any:
+        """The plugin's state on this device, made by ``make`` the first time."""
         with self._guard:
-            return self._states.setdefault(plugin, {})
+            if plugin not in self._states:
+                self._states[plugin] = make()
+            return self._states[plugin]
 
     def lock(self, plugin: str) -> threading.RLock:
         with self._guard:

@@ -193,11 +193,13 @@ def activate(found: Sequence[Found], config: Config, explicit: AbstractSet[str] 
             continue
         settings = _merge(plugin.config, config.plugins.get(plugin.name, {}))
         try:
+            if plugin.check is not None:
+                plugin.check(settings)
             compiled = compile_plugin(plugin, settings, config.assistant.areas)
             clash = next((c.name for c in compiled if c.name in intent_owner), None)
             if clash:
                 raise PluginError(f"intent {clash!r} is already defined by plugin {intent_owner[clash]!r}")
-        except Exception as exc:  # a plugin's lists callable or templates may fail in any way
+        except Exception as exc:  # a plugin's check, lists callable or templates may fail in any way
             failures.append(_declaration_failure(item.source, exc))
             continue
         sources[plugin.name] = item.source

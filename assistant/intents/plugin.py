@@ -18,7 +18,7 @@ a dict of synonym → canonical value, :class:`Range`, :class:`Duration`,
 returning one of those (for lists the user configures, like the app launcher's apps).
 
 The handler gets a :class:`Request` and returns the reply text or a
-:class:`Reply`. Plugins are on unless ``enabled=False`` (then ``intents.enable``
+:class:`Reply` (:mod:`assistant.intents.say` says lengths of time and lists as the built-in skills do). Plugins are on unless ``enabled=False`` (then ``intents.enable``
 in the config or ``--intents NAME`` switches them on); their settings live in
 ``plugins.<name>`` in config.yaml, merged over the ``config`` defaults given here.
 """
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 if TYPE_CHECKING:
-    from assistant.intents.engine import IntentEngine, IntentMatch
+    from assistant.intents.engine import IntentMatch
     from assistant.intents.scheduler import Job
 
 
@@ -121,6 +121,17 @@ class Scheduler(Protocol):
     def now(self) -> float: ...
 
 
+@dataclass(frozen=True)
+class Skill:
+    """A loaded plugin as another plugin may talk about it ("I can set timers and tell the time")."""
+
+    name: str
+    description: str
+    """What it lets the user do ("set timers"); empty for a plugin that keeps quiet about itself."""
+    examples: tuple[str, ...] = ()
+    """Commands to say, from its intents' ``examples``."""
+
+
 @dataclass
 class Request:
     """Everything a handler gets for one utterance."""
@@ -133,15 +144,22 @@ class Request:
     """This plugin's settings: ``plugins.<name>`` over the plugin's defaults."""
     log: logging.Logger
     scheduler: Scheduler
-    state: dict[str, Any]
-    """Survives between utterances (and is seen by scheduled actions) for this plugin on this device."""
-    engine: IntentEngine
+    state: Any
+    """Survives between utterances (and is seen by scheduled actions) for this plugin on this device: what the
+    plugin's ``state`` factory made (a dict unless it says otherwise)."""
+    skills: tuple[Skill, ...] = ()
+    """Every loaded plugin, in load order (the help intent lists them)."""
     device: str = ""
     """The id of the device the request came from (the local microphone, a satellite, an HTTP caller)."""
 
     @property
     def slots(self) -> dict[str, Any]:
         return self.intent.slots if self.intent is not None else {}
+
+    def duration(self, prefix: str = "") -> int:
+        """The length of time a :class:`Duration` slot with ``split`` holds, in whole seconds (0 when none was said);
+        ``prefix``: the ``split`` string ("start_")."""
+        return sum(int(self.slots.get(f"{prefix}{unit}", 0)) * factor for unit, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)))
 
     def ask(self, question: str, then: Handler, data: dict[str, Any] | None = None, *, expect: str | SlotValues | None = None) -> Reply:
         """Say ``question`` and hand the answer (the next utterance, no wake word needed) to ``then``.
@@ -201,6 +219,12 @@ class Plugin:
     """Named template snippets, used as ``<name>`` in templates."""
     config: dict[str, Any] = field(default_factory=dict)
     """Default settings; the user's ``plugins.<name>`` section is merged over them."""
+    check: Callable[[dict[str, Any]], None] | None = None
+    """Validates the merged settings when the plugin loads: raise :class:`PluginError` saying what to fix (the
+    plugin is then skipped with that message), so a wrong setting shows at start, not on the first command."""
+    state: Callable[[], Any] = dict
+    """Makes this plugin's state on a device, the first time it is used there (``req.state``): a dict by
+    default, or any class (a dataclass of the plugin's own)."""
     intents: list[IntentSpec] = field(default_factory=list)
 
     def intent(

@@ -47,8 +47,3 @@ def split_duration(amounts: Mapping[str, float], units: tuple[str, str, str] = (
     minutes = int(minutes_f)
     seconds = round(amounts.get("s", 0.0) + (minutes_f - minutes) * 60)
     return {unit: value for unit, value in zip(units, (hours, minutes, seconds), strict=True) if value}
-
-
-def duration_seconds(slots: Mapping[str, Any], prefix: str = "") -> int:
-    """Total seconds of Home Assistant style ``hours``/``minutes``/``seconds`` slots."""
-    return sum(int(slots.get(f"{prefix}{unit}", 0)) * factor for unit, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)))
