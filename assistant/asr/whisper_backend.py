@@ -147,7 +147,9 @@ class WhisperEngine:
             return self._decode_window(pad_or_trim(features), hotwords, len(audio), candidates)
         encoded = self._encode(_short_window(features))
         if self.greedy_first and understood is not None and self.beam_size > 1:
-            glance = self._read(encoded, hotwords, len(audio), None, beams=1)
+            # without the vocabulary prompt: its ~190 tokens cost the one-beam reading about as much as the reading
+            # itself, and with it more readings match a template that are not what was said (README "Speed")
+            glance = self._read(encoded, None, len(audio), None, beams=1)
             if _sure(glance) and understood(glance.text, [], free_text=False):
                 return glance
         quick = self._read(encoded, hotwords, len(audio), candidates if self.window == "short" else None)
