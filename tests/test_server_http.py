@@ -7,6 +7,8 @@ vosk model is reachable here), loaded once by the server for the whole module.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 
 import httpx
 import numpy as np
@@ -14,8 +16,9 @@ import pytest
 import soundfile as sf
 
 from assistant.server.app import create_app
-from tests.helpers import RATE, piper, silence, trim, write
+from tests.helpers import RATE, WAKE_DEV, piper, silence, trim, write
 from tests.server_helpers import config, pcm, running_server, stream_audio
+from tests.test_audio_decode import burst_error
 
 
 def _whisper_config(**server):
@@ -65,6 +68,7 @@ def test_upload_is_transcribed_per_utterance(server, spoken, kind):
         assert abs(segment["start"] - start) <= 0.15 and abs(segment["end"] - end) <= 0.15
     assert abs(result["duration"] - sf.info(str(path)).duration) < 0.1
     assert [e["type"] for e in result["events"] if e["type"] != "partial"] == ["speech_start", "speech_end", "transcript"] * 2
+    assert result["warnings"] == []
 
 
 @pytest.mark.slow
@@ -101,20 +105,56 @@ def test_upload_mistakes_get_4xx_with_a_reason(server):
     assert too_big.status_code == 413 and "2000000" in too_big.json()["error"]["message"]
 
 
-def test_webm_opus_upload_goes_through_ffmpeg(tmp_path):
-    """libsndfile cannot read webm (what a browser records): the FFmpeg path decodes it."""
-    from assistant.server.audio_in import decode_upload
+@pytest.mark.slow
+def test_webm_opus_upload_goes_through_ffmpeg(server, tmp_path):
+    """libsndfile cannot read webm (what a browser records): the upload is decoded as any file is."""
     from tests.server_helpers import encode_opus
 
     audio = np.concatenate([silence(0.3), trim(piper("what time is it")), silence(0.5)])
-    path = tmp_path / "upload.webm"
-    path.write_bytes(encode_opus(audio, "webm"))
-    chunks = list(decode_upload(path))
-    decoded = np.concatenate(chunks)
-    assert all(len(c) == 1280 for c in chunks)
-    assert abs(len(decoded) - len(audio)) < 1280 + 0.02 * RATE
-    n = min(len(decoded), len(audio))
-    assert np.corrcoef(decoded[:n].astype(float), audio[:n].astype(float))[0, 1] > 0.8
+    response = httpx.post(f"{server.url}/v1/transcribe", files={"file": ("upload.webm", encode_opus(audio, "webm"))}, timeout=120)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert _words(result["text"]) == "what time is it" and result["warnings"] == []
+    assert abs(result["duration"] - len(audio) / RATE) < 0.1
+
+
+def _warned(response: httpx.Response, caplog: pytest.LogCaptureFixture) -> str:
+    """The one warning of a 200 answer, checked against the server's log line, without the server's temp file name."""
+    assert response.status_code == 200, response.text
+    warnings = response.json()["warnings"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "assistant.audio.file" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and len(logged) == 1 and logged[0].endswith(": " + warnings[0])
+    assert "assistant-upload" not in warnings[0]
+    return warnings[0]
+
+
+@pytest.mark.slow
+def test_a_corrupt_recording_is_transcribed_with_a_warning_saying_what_was_lost(server, tmp_path, caplog):
+    """A real "alexa" recording with 16 random bytes a third of the way in. libsndfile loses sync before the
+    word ends; it used to be all that was decoded, and the answer was 200 with empty text and no word of why.
+    FFmpeg decodes the rest, and the answer says what was lost."""
+    corrupt = burst_error(WAKE_DEV / "alexa_120.flac", tmp_path).read_bytes()
+    with caplog.at_level(logging.WARNING, logger="assistant.audio.file"):
+        response = httpx.post(f"{server.url}/v1/transcribe", files={"file": ("alexa.flac", corrupt)}, timeout=120)
+    warning = _warned(response, caplog)
+    assert re.fullmatch(r"libsndfile stopped at 0\.77 s \(flac decoder lost sync\) and FFmpeg decoded on to 3\.\d\d s of 3\.18 s: 0\.\d\d s lost; continuing with the audio that decoded", warning), warning
+    assert "alexa" in _words(response.json()["text"])
+    assert response.json()["duration"] > 3.0
+
+
+@pytest.mark.slow
+def test_a_cut_off_upload_is_transcribed_as_far_as_it_goes_and_says_so(server, spoken, caplog):
+    """The two commands' WAV cut in the pause between them, its header still promising all of it: the first
+    command is there and transcribed, and the answer says how much the header promised."""
+    wav, _, bounds = spoken
+    kept = int((bounds[0][1] + bounds[1][0]) / 2 * RATE)
+    cut = wav.read_bytes()[: 44 + 2 * kept]
+    with caplog.at_level(logging.WARNING, logger="assistant.audio.file"):
+        response = httpx.post(f"{server.url}/v1/transcribe", files={"file": ("commands.wav", cut)}, timeout=120)
+    warning = _warned(response, caplog)
+    promised = sf.info(str(wav)).duration
+    assert warning == f"the header promises {promised:.2f} s but only {kept / RATE:.2f} s are there; continuing with the audio that decoded"
+    assert [_words(s["text"]) for s in response.json()["segments"]] == ["what time is it"]
 
 
 @pytest.mark.slow

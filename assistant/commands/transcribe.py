@@ -14,7 +14,7 @@ from assistant.config import Config
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("transcribe", parents=[common], help="transcribe an audio file (VAD-segmented, with partials)")
-    p.add_argument("file", metavar="FILE", help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    p.add_argument("file", metavar="FILE", help="an audio file (WAV, FLAC, OGG, MP3, webm, m4a, ...)")
     p.add_argument("--asr", choices=("vosk", "whisper"), help="recognizer (overrides asr.engine)")
     p.add_argument("--asr-model", metavar="NAME_OR_PATH", help="model name or directory (overrides asr.model)")
     p.add_argument("--json", action="store_true", help="print events as JSON lines")

@@ -9,9 +9,9 @@ it asked for ``backpressure``, is simply not read until there is room again
 
 PCM is converted on the event loop (a frombuffer and, for other rates, a
 streaming soxr resample: microseconds). Compressed container streams from a
-browser's MediaRecorder (webm/opus, ogg/opus) are demuxed and decoded
-incrementally by FFmpeg (PyAV) in a decoder thread that reads from a
-:class:`BytePipe`.
+browser's MediaRecorder (webm/opus, ogg/opus) are decoded incrementally by
+:func:`~assistant.audio.decode.decode_stream` in a decoder thread that reads
+the container's bytes from a second :class:`ChunkQueue`, bounded in bytes.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import IO, Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
 from assistant.audio.chunker import Chunker
-from assistant.audio.convert import StreamConverter
-from assistant.audio.file import FileSource
+from assistant.audio.decode import Loss, decode_stream
 from assistant.audio.raw import PCM_FORMATS, PcmDecoder
 from assistant.audio.source import CHUNK_SAMPLES
 from assistant.audio.stats import InputStats
@@ -39,21 +37,29 @@ from assistant.server.protocol import StartRequest
 _log = logging.getLogger(__name__)
 
 
-class ChunkQueue:
-    """Thread-safe FIFO of ``(chunk, arrival time)``; ``offer`` refuses when full, ``put`` never does.
+_Item = TypeVar("_Item", np.ndarray, bytes)
 
-    ``put`` is for producers that bound themselves (they wait for :meth:`has_room`
-    before taking more input), so the queue may exceed ``capacity`` by at most
-    one message worth of chunks.
+
+class ChunkQueue(Generic[_Item]):
+    """Thread-safe FIFO of ``(item, arrival time)``; ``offer`` refuses when full, ``put`` never does.
+
+    One bounded buffer for both hand-overs between the event loop and a
+    stream's threads: audio chunks to the pipeline (``size`` 1 each: the
+    capacity counts chunks) and a container's bytes to its decoder (``size``
+    ``len``: the capacity counts bytes). ``put`` is for producers that bound
+    themselves (they wait for :meth:`has_room` before taking more input), so
+    the queue may exceed ``capacity`` by at most one message.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, size: Callable[[_Item], int] = lambda item: 1) -> None:
         if capacity < 1:
-            raise ValueError(f"queue capacity must be at least one chunk, got {capacity}")
+            raise ValueError(f"queue capacity must be at least 1, got {capacity}")
         self.capacity = capacity
         self.dropped = 0
         self.peak = 0
-        self._items: collections.deque[tuple[np.ndarray, float]] = collections.deque()
+        self._size_of = size
+        self._size = 0
+        self._items: collections.deque[tuple[_Item, float]] = collections.deque()
         self._cond = threading.Condition()
         self._ended = False
         self._aborted = False
@@ -63,44 +69,46 @@ class ChunkQueue:
         return len(self._items)
 
     def has_room(self) -> bool:
-        return len(self._items) < self.capacity or self._aborted
+        return self._size < self.capacity or self._aborted
 
-    def offer(self, chunk: np.ndarray) -> bool:
-        """Queue ``chunk`` unless the queue is full; a refused chunk is counted in ``dropped``."""
+    def offer(self, item: _Item) -> bool:
+        """Queue ``item`` unless the queue is full; a refused item is counted in ``dropped``."""
         with self._cond:
-            if len(self._items) >= self.capacity:
+            if self._size >= self.capacity:
                 self.dropped += 1
                 return False
-            self._append(chunk)
+            self._append(item)
         return True
 
-    def put(self, chunk: np.ndarray) -> None:
+    def put(self, item: _Item) -> None:
         with self._cond:
-            self._append(chunk)
+            self._append(item)
 
-    def put_wait(self, chunk: np.ndarray) -> None:
+    def put_wait(self, item: _Item) -> None:
         """Block until there is room (for producer threads); returns at once after :meth:`abort`."""
         with self._cond:
-            while len(self._items) >= self.capacity and not self._aborted:
+            while self._size >= self.capacity and not self._aborted:
                 self._cond.wait()
-            self._append(chunk)
+            self._append(item)
 
-    def _append(self, chunk: np.ndarray) -> None:
+    def _append(self, item: _Item) -> None:
         if self._aborted or self._ended:
             return
-        self._items.append((chunk, time.monotonic()))
+        self._items.append((item, time.monotonic()))
+        self._size += self._size_of(item)
         self.peak = max(self.peak, len(self._items))
         self._cond.notify_all()
 
-    def get(self, timeout: float | None = None) -> tuple[np.ndarray, float] | None:
-        """The next chunk and when it arrived; None once the input ended and everything was taken, at once after
-        abort, or, with no chunk to take, after ``timeout`` seconds or a :meth:`poke` (then :attr:`over` is False)."""
+    def get(self, timeout: float | None = None) -> tuple[_Item, float] | None:
+        """The next item and when it arrived; None once the input ended and everything was taken, at once after
+        abort, or, with no item to take, after ``timeout`` seconds or a :meth:`poke` (then :attr:`over` is False)."""
         with self._cond:
             self._cond.wait_for(lambda: self._items or self._ended or self._aborted or self._poked, timeout)
             self._poked = False
             if self._aborted or not self._items:
                 return None
             item = self._items.popleft()
+            self._size -= self._size_of(item[0])
             self._cond.notify_all()
             return item
 
@@ -127,6 +135,7 @@ class ChunkQueue:
         with self._cond:
             self._aborted = True
             self._items.clear()
+            self._size = 0
             self._cond.notify_all()
 
 
@@ -145,7 +154,7 @@ class QueueSource:
 
     def __init__(
         self,
-        queue: ChunkQueue,
+        queue: ChunkQueue[np.ndarray],
         name: str,
         *,
         emit: EventSink | None = None,
@@ -201,7 +210,7 @@ class StreamInput(Protocol):
 class _Delivery:
     """Hands converted chunks to the queue: waiting (backpressure) or dropping and reporting."""
 
-    def __init__(self, queue: ChunkQueue, backpressure: bool, on_drop: Callable[[], None]) -> None:
+    def __init__(self, queue: ChunkQueue[np.ndarray], backpressure: bool, on_drop: Callable[[], None]) -> None:
         self.queue = queue
         self.backpressure = backpressure
         self.on_drop = on_drop
@@ -224,7 +233,7 @@ class _Delivery:
 class PcmInput:
     """Raw interleaved PCM (s16le or f32le) at any rate; a sample split across messages is carried over."""
 
-    def __init__(self, request: StartRequest, queue: ChunkQueue, source: QueueSource, on_drop: Callable[[], None]) -> None:
+    def __init__(self, request: StartRequest, queue: ChunkQueue[np.ndarray], source: QueueSource, on_drop: Callable[[], None]) -> None:
         assert request.pcm_format is not None and request.rate is not None
         self._decoder = PcmDecoder(request.rate, PCM_FORMATS[request.pcm_format], request.channels)
         source.stats.repairs = self._decoder.counts
@@ -247,109 +256,25 @@ class PcmInput:
         self._delivery.queue.abort()
 
 
-class BytePipe:
-    """A file-like byte channel from the event loop (``write``) to a decoder thread (``read``).
+class _QueueReader:
+    """The file FFmpeg reads a container stream from: blocks until bytes arrive, returns at most ``n`` of them
+    (FFmpeg copes with short reads), and ``b""`` (end of file) once the queue is over."""
 
-    ``read`` blocks until data arrives and returns what is there (FFmpeg copes
-    with short reads); it returns ``b""`` (end of file) after :meth:`close` once
-    drained, or at once after :meth:`abort`.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._size = 0
-        self._cond = threading.Condition()
-        self._closed = False
-        self._aborted = False
-
-    def write(self, data: bytes) -> None:
-        with self._cond:
-            if self._closed or self._aborted:
-                return
-            self._chunks.append(bytes(data))
-            self._size += len(data)
-            self._cond.notify_all()
-
-    def has_room(self) -> bool:
-        return self._size < self.capacity or self._aborted
+    def __init__(self, queue: ChunkQueue[bytes]) -> None:
+        self._queue = queue
+        self._rest = b""
 
     def read(self, n: int = -1) -> bytes:
-        with self._cond:
-            while not self._chunks and not self._closed and not self._aborted:
-                self._cond.wait()
-            if self._aborted or not self._chunks:
+        if not self._rest:
+            item = self._queue.get()
+            if item is None:
                 return b""
-            head = self._chunks.popleft()
-            if 0 <= n < len(head):
-                self._chunks.appendleft(head[n:])
-                head = head[:n]
-            self._size -= len(head)
+            self._rest = item[0]
+        if 0 <= n < len(self._rest):
+            head, self._rest = self._rest[:n], self._rest[n:]
             return head
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def abort(self) -> None:
-        with self._cond:
-            self._aborted = True
-            self._chunks.clear()
-            self._size = 0
-            self._cond.notify_all()
-
-
-def _av():
-    try:
-        import av
-    except ImportError:
-        raise AudioInputError("compressed audio needs PyAV: pip install 'assistant[server]'") from None
-    return av
-
-
-def decode_container(file: IO[bytes] | str | Path, container_format: str | None = None) -> Iterator[np.ndarray]:
-    """Decode the first audio track of a container (webm, ogg, mp4, mp3, ...) to 16 kHz mono int16 blocks.
-
-    Packets are decoded as they are demuxed, so a live stream yields audio as
-    soon as its clusters arrive. Probing is kept minimal for the same reason:
-    the live formats name their codec in the header. Raises
-    :class:`AudioInputError` when the data is not audio FFmpeg can decode.
-    """
-    av = _av()
-    live = container_format is not None
-    options = {"probesize": "32", "analyzeduration": "0", "fflags": "nobuffer"} if live else {}
-    try:
-        container = av.open(file, mode="r", format=container_format, options=options)
-    except (av.FFmpegError, ValueError, OSError) as exc:
-        raise AudioInputError(f"not a {container_format or 'readable audio'} stream: {_reason(exc)}") from None
-    try:
-        if not container.streams.audio:
-            raise AudioInputError(f"the {container.format.name} data has no audio track")
-        stream = container.streams.audio[0]
-        converter: StreamConverter | None = None
-        try:
-            for packet in container.demux(stream):
-                for frame in packet.decode():
-                    samples = frame.to_ndarray()
-                    channels = len(frame.layout.channels)
-                    block = samples.T if frame.format.is_planar else samples.reshape(-1, channels)
-                    if converter is None:
-                        converter = StreamConverter(frame.sample_rate)
-                    yield converter.convert(block)
-        except av.FFmpegError as exc:
-            if converter is None:
-                raise AudioInputError(f"cannot decode the {stream.codec_context.name} audio: {_reason(exc)}") from None
-            _log.warning("decoding stopped part-way: %s", _reason(exc))
-        if converter is None:
-            raise AudioInputError("the stream ended before any audio was decoded")
-        yield converter.convert(np.zeros((0, 1), np.float32), last=True)
-    finally:
-        container.close()
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        head, self._rest = self._rest, b""
+        return head
 
 
 class ContainerInput:
@@ -359,70 +284,47 @@ class ContainerInput:
     container would corrupt everything after them.
     """
 
-    def __init__(self, request: StartRequest, queue: ChunkQueue, on_drop: Callable[[], None], emit: EventSink, capacity_bytes: int) -> None:
+    def __init__(self, request: StartRequest, queue: ChunkQueue[np.ndarray], on_drop: Callable[[], None], emit: EventSink, capacity_bytes: int) -> None:
         assert request.container is not None
         self._format = request.container
         self._encoding = request.encoding
-        self._pipe = BytePipe(capacity_bytes)
+        self._bytes: ChunkQueue[bytes] = ChunkQueue(capacity_bytes, len)
         self._delivery = _Delivery(queue, request.backpressure, on_drop)
         self._emit = emit
         self._thread = threading.Thread(target=self._decode, name=f"decode-{self._format}", daemon=True)
         self._thread.start()
 
     def push(self, data: bytes) -> None:
-        self._pipe.write(data)
+        self._bytes.put(data)
 
     def has_room(self) -> bool:
         """Bytes waiting for the decoder are bounded either way: it is fast, and drops (if at all) after decoding."""
-        return self._pipe.has_room()
+        return self._bytes.has_room()
 
     def end(self) -> None:
-        self._pipe.close()
+        self._bytes.end()
 
     def abort(self) -> None:
-        self._pipe.abort()
+        self._bytes.abort()
         self._delivery.queue.abort()
 
     def _decode(self) -> None:
         try:
-            for block in decode_container(self._pipe, self._format):
+            for block in decode_stream(_QueueReader(self._bytes), self._format, self._lost):
                 self._delivery.send(block, blocking=True)
         except AudioInputError as exc:
-            message = f"{self._encoding}: {exc}; the stream ends here"
-            _log.warning("%s", message)
-            self._emit(Error(code="audio_decode", message=message))
+            self._report("audio_decode", f"{exc}; the stream ends here")
         except Exception as exc:  # a decoder crash must end this stream, not leave its pipeline waiting forever
             _log.exception("decoder thread failed")
             self._emit(Error(code="audio_decode", message=f"{self._encoding}: decoding failed: {exc}"))
         finally:
-            self._pipe.abort()
+            self._bytes.abort()
             self._delivery.finish()
 
+    def _lost(self, loss: Loss) -> None:
+        self._report(loss.code, f"{loss.detail}; the stream ends here")
 
-def decode_upload(path: Path) -> Iterator[np.ndarray]:
-    """An uploaded file as pipeline chunks: libsndfile formats first (WAV, FLAC, OGG, MP3), then FFmpeg (webm, m4a, ...)."""
-    try:
-        source = FileSource(path)
-    except AudioInputError as sndfile_error:
-        try:
-            blocks = decode_container(str(path))
-            first = next(blocks)
-        except AudioInputError as ffmpeg_error:
-            raise AudioInputError(f"not an audio file: {_strip_path(sndfile_error, path)}; FFmpeg: {ffmpeg_error}") from None
-        return _chunked(first, blocks)
-    return source.frames()
-
-
-def _chunked(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    chunker = Chunker(CHUNK_SAMPLES)
-    yield from chunker.push(first)
-    for block in rest:
-        yield from chunker.push(block)
-    tail = chunker.flush()
-    if tail is not None:
-        yield tail
-
-
-def _strip_path(exc: Exception, path: Path) -> str:
-    """Uploads live in a temp file whose name means nothing to the client."""
-    return str(exc).replace(f"{path}: ", "")
+    def _report(self, code: str, detail: str) -> None:
+        message = f"{self._encoding}: {detail}"
+        _log.warning("%s", message)
+        self._emit(Error(code=code, message=message))

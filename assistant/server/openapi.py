@@ -208,8 +208,13 @@ def spec(server_url: str) -> dict[str, Any]:
                             },
                         },
                         "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                        "warnings": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "audio that could not be decoded (a corrupt or cut-off file): what and how much; empty when all of it decoded",
+                        },
                     },
-                    "required": ["text", "duration", "segments"],
+                    "required": ["text", "duration", "segments", "warnings"],
                 },
                 "Speech": {
                     "type": "object",

@@ -2,7 +2,10 @@
 
 No wake word: every utterance the endpointer finds becomes a segment. The
 answer carries the pipeline's own events too, so an HTTP client sees exactly
-what ``assistant transcribe --json`` prints.
+what ``assistant transcribe --json`` prints. The upload is decoded as
+``assistant run --input`` decodes a file (:class:`~assistant.audio.file.FileSource`);
+audio that could not be decoded is named in ``warnings``, so a damaged
+recording is never an empty transcript without a reason.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.audio.convert import SAMPLE_RATE
+from assistant.audio.file import FileSource
 from assistant.config import Config
 from assistant.errors import AudioInputError
-from assistant.events import Event, EventEmitter, SpeechEnd, SpeechStart, Transcript
-from assistant.server.audio_in import decode_upload
+from assistant.events import Error, Event, EventEmitter, SpeechEnd, SpeechStart, Transcript
 from assistant.stages import make_endpointer
 
 if TYPE_CHECKING:
@@ -31,11 +34,17 @@ def transcribe_file(path: Path, config: Config, engine: Callable[[], AsrEngine])
     The audio is checked first (raises :class:`~assistant.errors.AudioInputError`),
     so a wrong upload is refused without touching the recognizer model.
     """
-    chunks = decode_upload(path)
+    warnings: list[str] = []
+
+    def warn(event: Event) -> None:
+        if isinstance(event, Error):
+            warnings.append(_for_client(event.message, path))
+
     try:
+        chunks = FileSource(path, emit=warn).frames()
         first = next(chunks)
-    except StopIteration:
-        raise AudioInputError("the file contains no audio samples") from None
+    except AudioInputError as exc:
+        raise AudioInputError(f"not an audio file: {_for_client(str(exc), path)}") from None
     from assistant.asr import CommandRecognizer
     from assistant.asr.stream import transcribe_stream
 
@@ -53,7 +62,13 @@ def transcribe_file(path: Path, config: Config, engine: Callable[[], AsrEngine])
         "duration": round(counted.samples / SAMPLE_RATE, 3),
         "segments": segments,
         "events": [e.to_dict() for e in events],
+        "warnings": warnings,
     }
+
+
+def _for_client(message: str, path: Path) -> str:
+    """Uploads live in a temp file whose name means nothing to the client."""
+    return message.replace(f"{path}: ", "")
 
 
 class _Counted:
