@@ -7,7 +7,7 @@ import pytest
 
 from assistant.config import Config
 from assistant.intents import IntentEngine
-from assistant.intents.fuzzy import tokenize
+from assistant.intents.tokens import tokenize
 from tests.intents_helpers import OUT_OF_SCOPE
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.intents.fuzzy import tokenize
+from assistant.intents.tokens import tokenize
 from assistant.intents.normalize import normalize, normalize_template, without_repeats
 from assistant.numbers import number_to_words, ordinal_words, parse_number
 

@@ -18,12 +18,14 @@ from hassil.intents import Intent
 
 from assistant.config import Config
 from assistant.intents import loader
-from assistant.intents.fuzzy import Completion, FuzzyMatcher, FuzzyResult, TemplateSet, tokenize
+from assistant.intents.alignment import FuzzyResult
+from assistant.intents.fuzzy import Completion, FuzzyMatcher
 from assistant.intents.loader import LoadedPlugin
 from assistant.intents.normalize import normalize, without_repeats
 from assistant.intents.plugin import Handler
 from assistant.intents.slots import type_slots
 from assistant.intents.templates import CompiledIntent
+from assistant.intents.tokens import tokenize
 from assistant.intents.vocab import build_vocabulary, slot_names
 from assistant.intents.vocab import examples as make_examples
 from assistant.vocabulary import Vocabulary
@@ -101,7 +103,7 @@ class IntentEngine:
             intents={name: Intent(name=name, data=[d for d in (c.data, c.incomplete) if d is not None]) for name, c in self._intents.items()},
             skip_words=SKIP_WORDS,
         )
-        self._fuzzy = FuzzyMatcher([TemplateSet(c.name, c.sentences, c.slot_lists, c.rules) for c in self._intents.values()])
+        self._fuzzy = FuzzyMatcher({c.name: c.templates for c in self._intents.values()})
         self._vocabulary: Vocabulary | None = None
         self._warm_up()
 

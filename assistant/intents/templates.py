@@ -1,4 +1,8 @@
-"""Compile plugin declarations into hassil intents.
+"""Compile plugin declarations into hassil intents, and the same templates into trees.
+
+hassil's data is what the exact matcher reads; everything else (vocabulary,
+examples, the fuzzy matcher) reads the trees of
+:mod:`assistant.intents.template_tree`, built here once per plugin.
 
 Everything a template can match is normalised here once (the same way the
 recognizer text is normalised per query), so hassil compares like with like.
@@ -10,21 +14,15 @@ sub-slots, which :mod:`assistant.intents.slots` folds back into seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hassil import (
-    Alternative,
     Expression,
-    Group,
     IntentData,
-    ListReference,
-    Permutation,
     RangeSlotList,
-    RuleReference,
     Sentence,
-    Sequence,
     SlotList,
     TextChunk,
     TextSlotList,
@@ -37,6 +35,7 @@ from hassil.parser import ParseError
 
 from assistant.intents.normalize import normalize, normalize_template
 from assistant.intents.plugin import Area, Duration, IntentSpec, Plugin, PluginError, Range, Wildcard
+from assistant.intents.template_tree import Node, TreeBuilder, UnknownReference
 
 MAX_DURATION_COUNT = 999
 INCOMPLETE = {"incomplete": True}
@@ -65,31 +64,20 @@ def duration_template(slot: str) -> str:
 
 @dataclass
 class CompiledIntent:
-    """One intent ready for matching: its hassil data plus what typing the slots needs."""
+    """One intent ready for matching: its hassil data (for the exact matcher), the same templates as trees
+    (for everything else) and what typing the slots needs."""
 
     name: str
     plugin: str
     spec: IntentSpec
     data: IntentData
+    templates: tuple[Node, ...]
+    """Every template, complete then incomplete, with its rules and lists resolved: what the vocabulary,
+    the examples and the fuzzy matcher read."""
     durations: dict[str, Duration] = field(default_factory=dict)
     """Slot name → the Duration it was declared with (its parts are folded into it)."""
-    wildcards: dict[str, Wildcard] = field(default_factory=dict)
-    """List name → Wildcard, for examples and vocabulary."""
     incomplete: IntentData | None = None
     """The spec's ``incomplete`` templates: matched like ``data``, reported with ``INCOMPLETE`` metadata."""
-
-    @property
-    def sentences(self) -> list[Sentence]:
-        """Every template, complete or not."""
-        return self.data.sentences + (self.incomplete.sentences if self.incomplete is not None else [])
-
-    @property
-    def slot_lists(self) -> dict[str, SlotList]:
-        return self.data.slot_lists
-
-    @property
-    def rules(self) -> dict[str, Sentence]:
-        return self.data.expansion_rules
 
 
 def compile_plugin(plugin: Plugin, config: dict[str, Any], areas: Iterable[str] = ()) -> list[CompiledIntent]:
@@ -109,13 +97,15 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any], areas: Iterable[str] 
             rules[name] = parse_sentence(text, keep_text=True)
         except (HassilError, ParseError) as exc:
             raise PluginError(f"rule <{name}> of plugin {plugin.name!r} is not a valid template: {exc}", *where) from None
+    tree_builder = TreeBuilder(lists, rules, wildcards)
     compiled = []
     for spec in plugin.intents:
         slot_durations = dict(rule_durations)
         blocks = []
-        for templates, metadata in ((spec.templates, None), (spec.incomplete, INCOMPLETE)):
+        trees: list[Node] = []
+        for written, metadata in ((spec.templates, None), (spec.incomplete, INCOMPLETE)):
             texts: list[str] = []
-            for template in templates:
+            for template in written:
                 text, used = _expand_durations(normalize_template(template), durations)
                 texts.append(text)
                 slot_durations.update(used)
@@ -125,9 +115,12 @@ def compile_plugin(plugin: Plugin, config: dict[str, Any], areas: Iterable[str] 
             except (HassilError, ParseError) as exc:
                 raise PluginError(f"intent {spec.name!r} has a template hassil cannot parse: {exc}", spec.source, spec.line) from None
             for sentence in sentences:
-                _check_references(sentence.expression, lists, rules, spec, sentence.text)
+                try:
+                    trees.append(tree_builder.template(sentence.expression))
+                except UnknownReference as exc:
+                    raise PluginError(f"intent {spec.name!r}, template {sentence.text!r}: {exc}", spec.source, spec.line) from None
             blocks.append(data if texts else None)
-        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, blocks[0], slot_durations, wildcards, blocks[1]))
+        compiled.append(CompiledIntent(spec.name, plugin.name or "", spec, blocks[0], tuple(trees), slot_durations, blocks[1]))
     return compiled
 
 
@@ -150,27 +143,6 @@ def _resolve_lists(
         else:
             lists[list_name] = _slot_list(list_name, values, where)
     return lists, durations, wildcards
-
-
-def walk(expression: Expression, rules: Mapping[str, Sentence], depth: int = 0) -> Iterator[Expression]:
-    """Every expression under ``expression``, rules followed."""
-    if depth > 32:
-        raise PluginError("template rules refer to each other in a loop")
-    yield expression
-    if isinstance(expression, Group):
-        for item in expression.items:
-            yield from walk(item, rules, depth)
-    elif isinstance(expression, RuleReference) and expression.rule_name in rules:
-        yield from walk(rules[expression.rule_name].expression, rules, depth + 1)
-
-
-def _check_references(expression: Expression, lists: Mapping[str, SlotList], rules: Mapping[str, Sentence], spec: IntentSpec, template: str | None) -> None:
-    what = f"intent {spec.name!r}, template {template!r}"
-    for item in walk(expression, rules):
-        if isinstance(item, ListReference) and item.list_name not in lists and not item.is_inline_range:
-            raise PluginError(f"{what}: no slot list named {{{item.list_name}}}; declare it in Plugin(lists=...)", spec.source, spec.line)
-        if isinstance(item, RuleReference) and item.rule_name not in rules:
-            raise PluginError(f"{what}: no rule named <{item.rule_name}>; declare it in Plugin(rules=...)", spec.source, spec.line)
 
 
 def _slot_list(name: str, values: Any, where: tuple[str | None, int | None]) -> SlotList:
@@ -209,64 +181,3 @@ def _expand_durations(template: str, durations: Mapping[str, Duration]) -> tuple
         return duration_template(slot)
 
     return _LIST_REF.sub(replace, template), used
-
-
-MAX_SPELLINGS = 64
-
-
-class NotText(Exception):
-    """The expression contains a list or a permutation: it does not spell a few fixed strings."""
-
-
-def _edges(expr: Expression, rules: Mapping[str, Sentence]) -> tuple[bool, bool] | None:
-    """Whether an expression starts/ends with a letter (may glue to its neighbour); None if empty."""
-    if isinstance(expr, TextChunk):
-        text = expr.text
-        return (not text[0].isspace(), not text[-1].isspace()) if text else None
-    if isinstance(expr, ListReference):
-        return (True, True)
-    if isinstance(expr, RuleReference):
-        return _edges(rules[expr.rule_name].expression, rules) if expr.rule_name in rules else None
-    if isinstance(expr, Permutation):
-        return (False, False)
-    if isinstance(expr, Alternative):
-        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
-        return (any(e[0] for e in found), any(e[1] for e in found)) if found else None
-    if isinstance(expr, Sequence):
-        found = [e for e in (_edges(item, rules) for item in expr.items) if e is not None]
-        return (found[0][0], found[-1][1]) if found else None
-    return None
-
-
-def glued_blocks(items: list[Expression], rules: Mapping[str, Sentence]) -> list[list[Expression]]:
-    """Split a sequence where a space separates items; "minute" + "[s]" stay one block (one word)."""
-    blocks: list[list[Expression]] = []
-    ends_with_letter = False
-    for item in items:
-        edges = _edges(item, rules)
-        if edges is None:
-            continue
-        if blocks and ends_with_letter and edges[0]:
-            blocks[-1].append(item)
-        else:
-            blocks.append([item])
-        ends_with_letter = edges[1]
-    return blocks
-
-
-def spellings(expr: Expression, rules: Mapping[str, Sentence]) -> list[str]:
-    """Every text a list-free expression spells (for glued word parts and list values)."""
-    if isinstance(expr, TextChunk):
-        return [expr.text]
-    if isinstance(expr, Alternative):
-        return [s for item in expr.items for s in spellings(item, rules)]
-    if isinstance(expr, Sequence):
-        out = [""]
-        for item in expr.items:
-            out = [a + b for a in out for b in spellings(item, rules)]
-            if len(out) > MAX_SPELLINGS:
-                raise NotText
-        return out
-    if isinstance(expr, RuleReference) and expr.rule_name in rules:
-        return spellings(rules[expr.rule_name].expression, rules)
-    raise NotText
