@@ -195,7 +195,9 @@ class NoIntent(Event):
 
 
 @dataclass(kw_only=True)
-class Reply(Event):
+class Replied(Event):
+    """What the assistant answers (the text it speaks; a plugin's data for programs)."""
+
     type: ClassVar[str] = "reply"
     text: str
     data: dict[str, Any] | None = None

@@ -2,7 +2,7 @@
 
 Recognizers disagree on how to write numbers: whisper writes "5" and "12-ounce",
 vosk writes "five" and "twelve ounce". whisper's text is spelled out with
-:func:`number_to_words` (:mod:`assistant.asr.normalize`), and so is everything
+:func:`number_to_words` (:mod:`assistant.asr.spoken_form`), and so is everything
 the intent engine compares (templates, list values); the fuzzy matcher turns
 runs of number words back into one number token with :func:`parse_number` so
 "twenty five" is one unit there; replies say ordinals with :func:`ordinal_words`.

@@ -53,12 +53,12 @@ from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import AudioProcessor
 from assistant.audio.ring import RingBuffer
 from assistant.audio.source import AudioSource
+from assistant.chimes import Chime, chime
 from assistant.events import Activity, AlarmState, EventEmitter, State, Stopped, Transcript, Wake
-from assistant.feedback import Chime, chime
 from assistant.reply import speak
 from assistant.stop import StopListener
-from assistant.turn_taking import TurnTaking
 from assistant.tts import Speaker
+from assistant.turn_taking import TurnTaking
 from assistant.vad import Endpointer
 from assistant.wake import WakeDetector
 
@@ -92,7 +92,10 @@ class _Announcement:
 
 
 @dataclass(frozen=True)
-class Feedback:
+class SoundPolicy:
+    """How the pipeline treats its own sound (``feedback`` in the config): whether it chimes, whether the
+    wake word may interrupt a reply, and how long after playing it stays deaf to its own echo."""
+
     chimes: bool = True
     barge_in: bool = True
     echo_tail_seconds: float = 0.3
@@ -110,7 +113,7 @@ class Pipeline:
         stop: StopListener | None = None,
         speaker: Speaker | None = None,
         output: AudioOutput | None = None,
-        feedback: Feedback = Feedback(),
+        sound: SoundPolicy = SoundPolicy(),
         buffer_seconds: float = 1.5,
         synchronous: bool = False,
         turn_taking: TurnTaking | None = None,
@@ -128,7 +131,7 @@ class Pipeline:
         self.stop = stop
         self.speaker = speaker
         self.output = output
-        self.feedback = feedback
+        self.sound = sound
         self.synchronous = synchronous
         self.live = not synchronous and output is not None
         """An alarm keeps ringing here until "stop" (a file run, or text without a voice, has it once)."""
@@ -346,7 +349,7 @@ class Pipeline:
         follow_up = self._turn.result()
         self._turn = None
         echo = self._played and not self.synchronous
-        self._quiet_until = self._pos + int(self.feedback.echo_tail_seconds * SAMPLE_RATE) if echo else self._pos
+        self._quiet_until = self._pos + int(self.sound.echo_tail_seconds * SAMPLE_RATE) if echo else self._pos
         self._listen_again(follow_up)
 
     def _listen_again(self, follow_up: bool = False) -> None:
@@ -377,7 +380,7 @@ class Pipeline:
 
     def _speak(self, text: str, data: dict | None = None) -> bool:
         def allow_barge_in() -> None:
-            self._barge_in_allowed = self.feedback.barge_in and self.wake is not None and not _says_wake_word(text, self.wake.names)
+            self._barge_in_allowed = self.sound.barge_in and self.wake is not None and not _says_wake_word(text, self.wake.names)
 
         playback = speak(
             text,
@@ -424,7 +427,7 @@ class Pipeline:
             self._speaking.clear()
 
     def _chime(self, kind: Chime) -> None:
-        if self.feedback.chimes and self.output is not None:
+        if self.sound.chimes and self.output is not None:
             self.output.play(chime(kind))
 
     def _set_phase(self, phase: Phase) -> None:

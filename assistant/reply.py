@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.audio.playback import AudioOutput, Playback
 from assistant.errors import SpeechSynthesisError
-from assistant.events import Error, EventEmitter, Reply, SpeakEnd, SpeakStart
+from assistant.events import Error, EventEmitter, Replied, SpeakEnd, SpeakStart
 from assistant.tts import Speaker
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -54,7 +54,7 @@ def speak(
     ``playing(False)`` when the last sentence stopped: the pipeline mutes its ears in between.
     A barge-in (``output.stop()``) cuts the sentence playing and leaves the rest unsaid.
     """
-    emitter.emit(Reply(text=text, data=data))
+    emitter.emit(Replied(text=text, data=data))
     if speaker is None or output is None:
         return None
     played: list[Playback] = []

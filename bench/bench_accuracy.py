@@ -53,9 +53,9 @@ def whisper_tiny_en() -> str:
 
 
 def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
+    from assistant.assembly import Resources
     from assistant.config import load_config, parse_override
     from assistant.evaluate import AudioEvaluator, NoiseMixer, read_manifest
-    from assistant.stages import Resources
 
     overrides = {"asr.engine": "whisper", "asr.model": args.asr_model or whisper_tiny_en(), "intents.enable": ["coffee"]}
     overrides.update(parse_override(text) for text in args.overrides)
@@ -101,9 +101,9 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
 
 
 def wake(args: argparse.Namespace) -> dict:
+    from assistant.assembly import Resources
     from assistant.config import Config
     from assistant.evaluate import AudioEvaluator, read_manifest
-    from assistant.stages import Resources
 
     config = Config.model_validate({"asr": {"engine": "none"}})
     resources = Resources.load(config, speak=False)

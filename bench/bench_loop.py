@@ -123,8 +123,8 @@ def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
 def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarray) -> list[dict]:
     """One live pipeline over the commands in turn, fed at the pace of speech; per command, the time from the
     end of its speech to each later event (seconds), or what went wrong."""
+    from assistant.assembly import make_pipeline
     from assistant.events import EventEmitter
-    from assistant.stages import make_pipeline
 
     events: list = []
     emitter = EventEmitter([events.append])
@@ -181,8 +181,8 @@ def _turn(events: list, origin: float) -> dict:
 
 def early_cuts(base_config, resources, audios: list[np.ndarray]) -> dict:
     """Every command through a file-mode pipeline (no wake word) with the adaptive end on and off."""
+    from assistant.assembly import make_pipeline
     from assistant.events import EventEmitter
-    from assistant.stages import make_pipeline
     from tests.helpers import silence
 
     heard: dict[bool, list[list[str]]] = {}
@@ -291,8 +291,8 @@ def paced(chunks: np.ndarray, feed) -> float:
 
 
 def idle(config, resources, seconds: float) -> dict:
+    from assistant.assembly import make_pipeline
     from assistant.events import EventEmitter
-    from assistant.stages import make_pipeline
 
     chunks = idle_audio(seconds)
     wakes: list = []
@@ -330,7 +330,7 @@ def configured(config, overrides: dict):
 
 def live(args, sets, wake) -> dict:
     """Both configurations over both sets, live, on a null sink (or into a WAV file): per set and configuration."""
-    from assistant.stages import Resources
+    from assistant.assembly import Resources
 
     config = base_config(args.overrides, args.one_core)
     server = None
@@ -425,7 +425,7 @@ def main() -> None:
         done = subprocess.run(["taskset", "-c", "0", *child], capture_output=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
         one_core = json.loads(done.stdout.decode().splitlines()[-1])
 
-    from assistant.stages import Resources
+    from assistant.assembly import Resources
 
     config = base_config(args.overrides, False)
     began = time.perf_counter()

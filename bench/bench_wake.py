@@ -111,14 +111,14 @@ def config(engine: str, models: list[str]):
 
 
 def our_detector(engine: str, models: list[str]):
-    from assistant.stages import make_wake
+    from assistant.assembly import make_wake
 
     return make_wake(config(engine, models))
 
 
 def our_loop(engine: str, models: list[str]):
+    from assistant.assembly import make_pipeline
     from assistant.events import EventEmitter
-    from assistant.stages import make_pipeline
 
     return make_pipeline(config(engine, models), EventEmitter())
 

@@ -53,7 +53,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop  # noqa: E402
 from wyoming.client import AsyncTcpClient  # noqa: E402
 from wyoming.info import Describe  # noqa: E402
 
-from assistant.asr.normalize import spoken_form  # noqa: E402
+from assistant.asr.spoken_form import spoken_form  # noqa: E402
 from bench._common import REPO, load_16k, machine, percentile, save, table  # noqa: E402
 from bench._common import headline as headline_row  # noqa: E402
 from tests import asr_coffee  # noqa: E402

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from assistant.asr.grammar import build_grammar
-from assistant.asr.normalize import spoken_form
+from assistant.asr.spoken_form import spoken_form
 from assistant.numbers import number_to_words
 from assistant.vocabulary import Vocabulary
 

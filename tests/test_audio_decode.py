@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from assistant.assembly import make_wake
 from assistant.audio.file import FileSource
 from assistant.audio.source import CHUNK_SAMPLES
 from assistant.config import Config
 from assistant.errors import AudioInputError
 from assistant.evaluate.manifest import read_manifest
-from assistant.stages import make_wake
 from assistant.wake import scan
 from tests.helpers import RATE, REPO, WAKE_DEV, cli, read, write
 from tests.server_helpers import encode_opus

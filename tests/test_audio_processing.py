@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from assistant.assembly import make_pipeline
 from assistant.audio.processing import WebRtcProcessor, open_processor
 from assistant.config import Config, ProcessingConfig
 from assistant.events import EventEmitter
-from assistant.stages import make_pipeline
 from tests.helpers import COFFEE_DEV, read
 
 pytest.importorskip("webrtc_noise_gain")

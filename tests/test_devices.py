@@ -52,7 +52,7 @@ class DeviceClient:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
         self._thread.start()
         assert self._ready.wait(10)
-        conversations = server.state.models.resources().conversations  # the hello is read on the server's own time
+        conversations = server.state.resources.get().conversations  # the hello is read on the server's own time
         assert wait_until(lambda: (c := conversations.get(device)) is not None and c.connected, timeout=10)
 
     async def _run(self) -> None:

@@ -144,10 +144,10 @@ def test_eval_of_wake_word_clips_counts_detections_and_false_accepts(tmp_path):
 def test_a_wake_word_in_a_clip_labelled_without_one_is_a_false_accept(capsys):
     """The alexa clip labelled as out-of-scope speech: with alexa listening, its detection is a false accept;
     the progress bar goes to stderr."""
+    from assistant.assembly import Resources
     from assistant.config import Config
     from assistant.evaluate import AudioEvaluator
     from assistant.evaluate.manifest import Case
-    from assistant.stages import Resources
 
     config = Config.model_validate({"asr": {"engine": "none"}})
     evaluator = AudioEvaluator(config, Resources.load(config, speak=False), wake_models=["alexa"])

@@ -26,7 +26,7 @@ EXAMPLES: list[ev.Event] = [
     ev.Transcript(text="set a timer for two minutes", confidence=0.91, words=[{"word": "set", "start": 2.6, "end": 2.8, "confidence": 0.99}]),
     ev.Intent(name="HassStartTimer", slots={"minutes": 2}, confidence=1.0, text="set a timer for two minutes"),
     ev.NoIntent(text="tell me a story", confidence=0.525),
-    ev.Reply(text="Timer set for 2 minutes.", data={"seconds": 120}),
+    ev.Replied(text="Timer set for 2 minutes.", data={"seconds": 120}),
     ev.SpeakStart(text="Timer set for 2 minutes."),
     ev.SpeakEnd(interrupted=True),
     ev.AlarmState(ringing=True, text="Your 2 minute timer is done."),

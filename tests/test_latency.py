@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.events import Intent, NoIntent, Reply, SpeakStart, SpeechEnd, SpeechStart, Transcript, Wake
+from assistant.events import Intent, NoIntent, Replied, SpeakStart, SpeechEnd, SpeechStart, Transcript, Wake
 from assistant.latency import END_TO_AUDIO, LatencyTracker
 
 
@@ -13,7 +13,7 @@ def _turn(tracker: LatencyTracker, t0: float, *, rejected: bool = False) -> None
         SpeechEnd(t=t0 + 2.0, audio_t=0, endpoint_delay=0.7),
         Transcript(t=t0 + 2.25, text="what time is it"),
         NoIntent(t=t0 + 2.26, text="x") if rejected else Intent(t=t0 + 2.26, name="HassGetCurrentTime"),
-        Reply(t=t0 + 2.30, text="It is noon."),
+        Replied(t=t0 + 2.30, text="It is noon."),
         SpeakStart(t=t0 + 2.50),
     ]
     for event in events:

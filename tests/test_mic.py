@@ -8,11 +8,11 @@ import time
 import numpy as np
 import pytest
 
+from assistant.assembly import make_pipeline
 from assistant.audio.mic import MicrophoneSource
 from assistant.config import Config
 from assistant.errors import DeviceError
 from assistant.events import EventEmitter
-from assistant.stages import make_pipeline
 from tests.helpers import WAKE_DEV, read, silence
 from tests.pulse import PulseServer
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.assembly import Resources, make_pipeline
 from assistant.config import Config
 from assistant.events import EventEmitter
-from assistant.stages import Resources, make_pipeline
 from tests.helpers import REPO, cli, espeak, piper, read, silence, trim, write
 from tests.speech_check import missing_words
 

@@ -97,9 +97,9 @@ def test_unreadable_input_exits_with_a_clear_message(tmp_path):
 @pytest.fixture(scope="module")
 def jarvis_alexa_pipeline(request):
     """A pipeline listening for hey_jarvis and alexa with the wake engine ``request.param``."""
+    from assistant.assembly import make_pipeline
     from assistant.config import Config
     from assistant.events import EventEmitter
-    from assistant.stages import make_pipeline
 
     events: list = []
     config = Config.model_validate({"wake": {"engine": request.param, "models": ["hey_jarvis", "alexa"]}})

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from assistant.audio.playback import Player
+from assistant.chimes import wake_chime
 from assistant.errors import DeviceError
-from assistant.feedback import wake_chime
 from tests.helpers import espeak, trim
 from tests.speech_check import missing_words, speech_span
 

@@ -15,9 +15,9 @@ import pytest
 
 from assistant.asr import Transcription
 from assistant.asr.pool import RecognitionPool
+from assistant.assembly import Resources, make_pipeline
 from assistant.config import Config
 from assistant.events import EventEmitter
-from assistant.stages import Resources, make_pipeline
 from tests.helpers import piper, silence, trim
 from tests.test_asr_whisper import tiny_en_path
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from assistant.audio.playback import Player, WavWriter
+from assistant.chimes import wake_chime
 from assistant.events import EventEmitter
-from assistant.feedback import wake_chime
 from assistant.reply import sentences, speak
 from tests.helpers import read
 from tests.speech_check import speech_span

@@ -83,7 +83,7 @@ def test_satellite_reconnects_after_the_hub_restarts(turn, tmp_path):
 
 def test_local_wake_streams_only_the_turn(turn, tmp_path):
     """The wake word is heard here; the hub gets only the turn (the wake word, confirmed there, and the command)."""
-    from assistant.stages import make_wake
+    from assistant.assembly import make_wake
 
     quiet = 1.5
     audio = write(tmp_path / "turn.wav", np.concatenate([silence(quiet), turn, silence(quiet)]))
@@ -171,7 +171,7 @@ def test_satellite_on_a_real_capture_device(pulse, turn):
 
 
 def _hub_conversation(hub, device: str):
-    return hub.state.models.resources().conversations.get(device)
+    return hub.state.resources.get().conversations.get(device)
 
 
 def _after(running: Running, since: float, kind: str) -> list[dict]:
@@ -182,9 +182,9 @@ def test_a_timer_set_on_a_satellite_rings_there_after_its_turn_and_stop_ends_it(
     """Local wake on the virtual microphone, replies on the virtual speaker, the hub running the whole loop.
     The 2-second timer is due after the turn's stream has closed; the alarm rings on the satellite anyway.
     Ordinary speech without the wake word does not stop it; "stop" does."""
+    from assistant.assembly import make_wake
     from assistant.audio.mic import MicrophoneSource
     from assistant.audio.playback import Player
-    from assistant.stages import make_wake
 
     speaker = Player("pulse")
     running = Running(Satellite(full_hub.ws_url, MicrophoneSource("pulse"), wake=make_wake(config()), output=speaker, device="kitchen-sat", area="kitchen"))
@@ -228,8 +228,8 @@ def test_commands_naming_an_area_are_carried_out_by_the_satellite_there(pulse, t
     an office satellite that carries out nothing, and a kitchen asking over HTTP."""
     import httpx
 
+    from assistant.assembly import make_wake
     from assistant.local_skills import LocalSkills
-    from assistant.stages import make_wake
 
     quiet = write(tmp_path / "quiet.wav", silence(90.0))
     skills = LocalSkills(config(), ["media", "volume"], "livingroom")

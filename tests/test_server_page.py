@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 import websockets
 
+from assistant.assembly import make_pipeline
 from assistant.config import Config
 from assistant.conversations import Conversations
 from assistant.events import EventEmitter, State, event_from_dict
-from assistant.server.messages import StreamDone, StreamReady
 from assistant.intents import IntentEngine
 from assistant.pipeline import MAX_TYPED
 from assistant.server.hub import KEEP_EVENTS, MAX_DEVICES, Hub
+from assistant.server.messages import StreamDone, StreamReady
 from assistant.server.wake_scores import REPORT_SECONDS
-from assistant.stages import make_pipeline
 from assistant.wake import open_detector
 from tests.helpers import WAKE_DEV, read, silence, trim_recording
 from tests.server_helpers import START, config, pcm, running_server, stream_audio

@@ -46,10 +46,10 @@ def test_memory_is_flat_over_twelve_minutes_of_audio(tmp_path):
 
 def soak(path: str) -> None:
     """The loop over the minute of audio at ``path``, ``MINUTES`` times; prints what the test checks as JSON."""
+    from assistant.assembly import make_pipeline
     from assistant.config import Config
     from assistant.events import EventEmitter
     from assistant.latency import LatencyTracker
-    from assistant.stages import make_pipeline
 
     chunks = np.load(Path(path)).reshape(-1, 1280)
     events: list[str] = []

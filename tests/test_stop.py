@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
+from assistant.assembly import Resources, make_pipeline
 from assistant.config import Config
 from assistant.events import EventEmitter
-from assistant.stages import Resources, make_pipeline
 from assistant.stop import StopListener, stop_endpointer, stop_vocabulary
 from tests.helpers import espeak, piper, silence, trim
 

@@ -12,9 +12,9 @@ import json
 import httpx
 import numpy as np
 
+from assistant.assembly import Resources, make_pipeline
 from assistant.config import Config
 from assistant.events import EventEmitter
-from assistant.stages import Resources, make_pipeline
 from tests.helpers import cli
 from tests.server_helpers import running_server
 

@@ -10,13 +10,13 @@ import os
 import numpy as np
 import pytest
 
+from assistant.asr.base import Transcription
+from assistant.asr.stream import CommandRecognizer, transcribe_stream
+from assistant.assembly import Resources, make_endpointer, make_pipeline, make_turn_taking
 from assistant.config import Config
 from assistant.events import EventEmitter
 from assistant.intents import IntentEngine
 from assistant.intents.fuzzy import Completion
-from assistant.asr.base import Transcription
-from assistant.asr.stream import CommandRecognizer, transcribe_stream
-from assistant.stages import Resources, make_endpointer, make_pipeline, make_turn_taking
 from tests.helpers import add_noise, piper, silence, trim
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -15,13 +15,13 @@ import numpy as np
 import psutil
 import pytest
 
+from assistant.assembly import make_pipeline, make_wake
 from assistant.audio.file import FileSource
 from assistant.config import Config
 from assistant.errors import ConfigError, ModelError
 from assistant.evaluate.manifest import read_manifest
 from assistant.events import EventEmitter
 from assistant.server.protocol import ProtocolError, parse_start
-from assistant.stages import make_pipeline, make_wake
 from assistant.wake import WakeDetector, open_detector, scan
 from assistant.wake.microwakeword_backend import BUILTIN, resolve_model
 from tests.helpers import COFFEE_DEV, REPO, WAKE_DEV, cli, silence

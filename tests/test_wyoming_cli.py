@@ -121,7 +121,7 @@ def test_serving_beyond_loopback_warns_that_anyone_on_the_network_can_use_it():
     server = Started("--uri", f"tcp://0.0.0.0:{port}", "--no-zeroconf", *QUICK)
     try:
         warning = server.wait_for("warning")
-        server.wait_for("serving Wyoming")
+        server.wait_for("assistant: serving Wyoming")  # the warning before it also says "serving Wyoming"
         assert "no authentication" in warning and "firewall" in warning and f"0.0.0.0:{port}" in warning
         assert not any("zeroconf" in line for line in server.stderr)
     finally:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from assistant.asr.base import AsrEngine
-from assistant.asr.models import ModelStore
+from assistant.asr.model_store import ModelStore
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.config import Config
 from assistant.vocabulary import Vocabulary

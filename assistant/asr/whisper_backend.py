@@ -29,7 +29,7 @@ import numpy as np
 from assistant.about import About, model_name, package_version
 from assistant.asr.base import Alternative, Transcription
 from assistant.asr.catalog import find
-from assistant.asr.normalize import spoken_form
+from assistant.asr.spoken_form import spoken_form
 from assistant.audio.convert import INT16_SCALE, SAMPLE_RATE
 from assistant.errors import ModelError
 from assistant.vocabulary import Candidates, Understood, Vocabulary

@@ -22,17 +22,17 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.console import event_printer
-    from assistant.events import EventEmitter, Reply
+    from assistant.events import EventEmitter, Replied
     from assistant.intents import Dispatcher, IntentEngine
 
     emitter = EventEmitter([event_printer(args.json)])
     engine = IntentEngine.from_config(config, args.intents)
     dispatcher = Dispatcher(engine, config)
     try:
-        turn = dispatcher.session(config.assistant.device, announce=lambda text, alarm: emitter.emit(Reply(text=text))).respond(args.text)
+        turn = dispatcher.session(config.assistant.device, announce=lambda text, alarm: emitter.emit(Replied(text=text))).respond(args.text)
     finally:
         dispatcher.close()
     for event in turn.events():
         emitter.emit(event)
-    emitter.emit(Reply(text=turn.reply, data=turn.data))
+    emitter.emit(Replied(text=turn.reply, data=turn.data))
     return 0 if turn.intent is not None and turn.error is None else 1

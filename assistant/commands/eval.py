@@ -79,8 +79,8 @@ def _run_text(args: argparse.Namespace, config: Config, cases, emit):
 
 
 def _run_audio(args: argparse.Namespace, config: Config, cases, emit):
+    from assistant.assembly import Resources
     from assistant.evaluate import AudioEvaluator, NoiseMixer
-    from assistant.stages import Resources
 
     noise = NoiseMixer.from_file(args.noise, args.snr, seed=args.seed, measure=args.snr_measure) if args.noise else None
     resources = Resources.load(config, intent_paths=args.intents, speak=False)

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from assistant.asr.models import ModelStore
+    from assistant.asr.model_store import ModelStore
 
     store = ModelStore(base_url=config.asr.model_url)
     if args.action == "pull":

@@ -36,11 +36,11 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from assistant.assembly import Resources, make_pipeline, make_source
     from assistant.audio.playback import Player, WavWriter
     from assistant.console import event_printer
     from assistant.events import EventEmitter
     from assistant.latency import LatencyTracker
-    from assistant.stages import Resources, make_pipeline, make_source
 
     live = args.input in (None, "mic") or args.realtime
     speak = config.tts.engine != "none" and (live or args.output is not None)

@@ -42,11 +42,11 @@ def device_name(configured: str | None) -> str:
 def run(args: argparse.Namespace, config: Config) -> int:
     import ssl
 
+    from assistant.assembly import make_source, make_wake
     from assistant.console import event_printer, format_event
     from assistant.events import EventEmitter, event_from_dict
     from assistant.satellite import Satellite
     from assistant.server import messages  # noqa: F401  the hub's ready, done and reply audio read back as events too
-    from assistant.stages import make_source, make_wake
 
     sat = config.satellite
     emitter = EventEmitter([event_printer(args.json)])  # the source's own events (device opened, lost, ...)

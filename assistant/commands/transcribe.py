@@ -24,10 +24,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def run(args: argparse.Namespace, config: Config) -> int:
     from assistant.asr import CommandRecognizer, load_engine
     from assistant.asr.stream import transcribe_stream
+    from assistant.assembly import make_endpointer
     from assistant.audio.file import FileSource
     from assistant.console import event_printer
     from assistant.events import EventEmitter
-    from assistant.stages import make_endpointer
 
     emitter = EventEmitter([event_printer(args.json)])
     source = FileSource(args.file, channel=config.audio.channel, emit=emitter.emit)

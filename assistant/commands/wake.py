@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from assistant.stages import make_wake
+    from assistant.assembly import make_wake
 
     detector = make_wake(config)
     try:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from assistant.assembly import Resources, make_pipeline
 from assistant.audio.file import FileSource
 from assistant.audio.source import CHUNK_SAMPLES
 from assistant.config import Config
@@ -33,7 +34,6 @@ from assistant.evaluate.noise import NoiseMixer
 from assistant.evaluate.report import Outcome, Report
 from assistant.events import Event, EventEmitter, EventSink
 from assistant.intents.engine import IntentMatch
-from assistant.stages import Resources, make_pipeline
 from assistant.wake import model_name
 
 EVAL_DEVICE = "eval"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Levenshtein
 
-from assistant.asr.normalize import spoken_form
+from assistant.asr.spoken_form import spoken_form
 
 
 def words(text: str) -> list[str]:

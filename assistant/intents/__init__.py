@@ -11,8 +11,8 @@
 from assistant.intents import say
 from assistant.intents.dispatcher import Dispatcher, Session, Turn
 from assistant.intents.engine import IntentEngine, IntentInfo, IntentMatch, LoadedPlugin
+from assistant.intents.jobs import Job
 from assistant.intents.plugin import Area, Duration, Plugin, PluginError, Range, Reply, Request, Skill, Wildcard
-from assistant.intents.scheduler import Job
 
 __all__ = [
     "Area",

@@ -35,8 +35,8 @@ from assistant.errors import AssistantError
 from assistant.events import Error, Event, Intent, NoIntent
 from assistant.intents.answers import Expectation
 from assistant.intents.engine import IntentEngine, IntentMatch, LoadedPlugin
+from assistant.intents.jobs import Job, JobThread
 from assistant.intents.plugin import Handler, PluginError, Reply, Request, Skill, SlotValues
-from assistant.intents.scheduler import Job, Scheduler
 
 _log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Dispatcher:
         self.engine = engine
         self.timeout = config.intents.handler_timeout_seconds
         self.clock = clock
-        self.scheduler = Scheduler(clock, name="intent-scheduler")
+        self.scheduler = JobThread(clock, name="intent-scheduler")
         self.abandoned_handlers = 0
         """Handler threads given up on after a timeout (they may still be running)."""
         self._areas = tuple(config.assistant.areas)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Union
 
 if TYPE_CHECKING:
     from assistant.intents.engine import IntentMatch
-    from assistant.intents.scheduler import Job
+    from assistant.intents.jobs import Job
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -29,16 +29,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from assistant import __version__
 from assistant.conversations import BadDevice, Conversation, TooManyAnnouncements, TooManyDevices
 from assistant.errors import AssistantError, AudioInputError, ModelError
-from assistant.events import Reply
+from assistant.events import Replied
 from assistant.server.auth import Verdict, bearer
 from assistant.server.metrics import CONTENT_TYPE
 from assistant.server.openapi import spec
 from assistant.server.protocol import MAX_TEXT_CHARS
+from assistant.server.state import ServerState
 from assistant.server.transcribe import transcribe_file
 from assistant.server.untrusted import BadJson, loads
-
-if TYPE_CHECKING:
-    from assistant.server.app import ServerState
 
 _log = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ HTTP_DEVICE = "http"
 """The device of ``/v1/understand`` calls that name none (they share one conversation)."""
 _COPY_BYTES = 1 << 20
 
-Handler = Callable[[Request], Awaitable[Response]]
+RouteHandler = Callable[[Request], Awaitable[Response]]
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -84,10 +82,10 @@ def _state(request: Request) -> ServerState:
     return request.app.state.assistant
 
 
-def endpoint(route: str, *, protected: bool = True) -> Callable[[Handler], Handler]:
+def endpoint(route: str, *, protected: bool = True) -> Callable[[RouteHandler], RouteHandler]:
     """Wrap a handler: token check (when ``protected``), request metrics, errors as JSON."""
 
-    def wrap(handler: Handler) -> Handler:
+    def wrap(handler: RouteHandler) -> RouteHandler:
         async def run(request: Request) -> Response:
             state = _state(request)
             began = time.perf_counter()
@@ -174,9 +172,8 @@ def _copy(source: Any, path: Path) -> None:
 
 
 def _transcribe(state: ServerState, path: Path) -> Response:
-    assert state.models is not None
     try:
-        return JSONResponse(transcribe_file(path, state.config, state.models.asr))
+        return JSONResponse(transcribe_file(path, state.config, state.resources.asr))
     except AudioInputError as exc:
         return error(415, "not_audio", str(exc))
     except ModelError as exc:
@@ -216,9 +213,8 @@ async def _device(state: ServerState, body: dict[str, Any], default: str | None 
     device = body.get("device", default)
     if device is None:
         raise BadRequest(error(400, "no_device", 'the body needs the "device" id to speak on, e.g. "kitchen"'))
-    assert state.models is not None
     try:
-        resources = await asyncio.to_thread(state.models.resources)
+        resources = await asyncio.to_thread(state.resources.get)
         return resources.conversations.device(device, area=body.get("area"))
     except BadDevice as exc:
         raise BadRequest(error(400, "bad_device", str(exc))) from None
@@ -245,7 +241,7 @@ async def understand(request: Request) -> Response:
             "device": conversation.id,
             "intent": described.get("intent"),
             "no_intent": described.get("no_intent"),
-            "reply": Reply(text=turn.reply, data=turn.data).to_dict(),
+            "reply": Replied(text=turn.reply, data=turn.data).to_dict(),
             "follow_up": turn.follow_up,
             "error": described.get("error"),
         }
@@ -293,9 +289,8 @@ async def converse(request: Request) -> Response:
 async def intents(request: Request) -> Response:
     """The same listing as `assistant intents`, for the page's "what I understand" panel."""
     state = _state(request)
-    assert state.models is not None
     try:
-        resources = await asyncio.to_thread(state.models.resources)
+        resources = await asyncio.to_thread(state.resources.get)
     except AssistantError as exc:
         return error(503, "intents_unavailable", f"the intent engine is not available: {exc}")
     return JSONResponse(await asyncio.to_thread(resources.intents.catalog))

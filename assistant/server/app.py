@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 import ssl
-import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -27,53 +24,26 @@ from starlette.staticfiles import StaticFiles
 from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.server import api
-from assistant.server.admission import Admission
 from assistant.server.auth import Auth, Throttle, check_exposure
 from assistant.server.connection import stream_endpoint
-from assistant.server.hub import Hub
-from assistant.server.metrics import Metrics
-from assistant.server.models import Models
 from assistant.server.protocol import PATH
+from assistant.server.resources import LazyResources
+from assistant.server.state import ServerState
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServerState:
-    """Everything the handlers share, on ``app.state.assistant``."""
-
-    config: Config
-    auth: Auth
-    metrics: Metrics = field(default_factory=Metrics)
-    models: Models | None = None
-    hub: Hub = field(default_factory=Hub)
-    started: float = field(default_factory=time.monotonic)
-    transcriptions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(os.cpu_count() or 1))
-    admission: Admission = field(init=False)
-
-    def __post_init__(self) -> None:
-        if self.models is None:
-            self.models = Models(self.config)
-        self.admission = Admission(self.config.server)
-
-    @property
-    def active(self) -> int:
-        """Streams open (stream slots taken)."""
-        return self.admission.active
 
 
 def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
     """``intent_paths``: extra plugins or off-by-default plugin names (``--intents``)."""
     server = config.server
     auth = Auth(server.token, Throttle(server.auth_failures_allowed, server.auth_backoff_max_seconds))
-    state = ServerState(config=config, auth=auth, models=Models(config, intent_paths))
+    state = ServerState(config=config, auth=auth, resources=LazyResources(config, intent_paths))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        assert state.models is not None
-        await asyncio.to_thread(state.models.resources)  # the first client must not wait for model loading
+        await asyncio.to_thread(state.resources.get)  # the first client must not wait for model loading
         yield
-        state.models.close()
+        state.resources.close()
 
     app = Starlette(
         routes=[

@@ -32,14 +32,14 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.conversations import BadDevice, Conversation, TooManyDevices
 from assistant.errors import AssistantError
-from assistant.intents.dispatcher import PluginBusy
 from assistant.events import Error, EventEmitter, EventSink
+from assistant.intents.dispatcher import PluginBusy
 from assistant.server.auth import Check, Verdict, bearer
 from assistant.server.link import ClientLink
 from assistant.server.output import WebSocketOutput
@@ -56,10 +56,8 @@ from assistant.server.protocol import (
     parse_start,
     parse_text,
 )
+from assistant.server.state import ServerState
 from assistant.server.stream import Stream
-
-if TYPE_CHECKING:
-    from assistant.server.app import ServerState
 
 _log = logging.getLogger(__name__)
 
@@ -270,7 +268,7 @@ class Connection:
         state = self.state
         assert self.conversation is not None
         return Stream(
-            request, state.config, self.emitter, state.metrics, on_finished, resources=state.models.resources(), output=self.output, conversation=self.conversation
+            request, state.config, self.emitter, state.metrics, on_finished, resources=state.resources.get(), output=self.output, conversation=self.conversation
         )
 
     # -- the device --------------------------------------------------------------------------------
@@ -284,7 +282,7 @@ class Connection:
                 self.conversation.owner.device(hello.device, area=hello.area)
             return True
         try:
-            resources = await asyncio.to_thread(self.state.models.resources)  # the first client waits for the models to load
+            resources = await asyncio.to_thread(self.state.resources.get)  # the first client waits for the models to load
         except AssistantError as exc:
             raise ProtocolError("stream_failed", f"cannot serve this device: {exc}") from None
         try:
@@ -389,7 +387,7 @@ class Connection:
         if self._watching:
             return
         try:
-            resources = await asyncio.to_thread(self.state.models.resources)  # the devices live with the models
+            resources = await asyncio.to_thread(self.state.resources.get)  # the devices live with the models
         except AssistantError as exc:
             self._error("watch_failed", f"cannot watch the devices: {exc}")
             return
@@ -402,7 +400,7 @@ class Connection:
         ``device_status`` to every watcher."""
         try:
             cancel = parse_cancel(message)
-            resources = await asyncio.to_thread(self.state.models.resources)
+            resources = await asyncio.to_thread(self.state.resources.get)
         except ProtocolError as exc:
             self._error(exc.code, exc.message)
             return

@@ -20,8 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from assistant.audio.playback import AudioOutput
+from assistant.chimes import chime
 from assistant.events import AlarmState, Command, EventEmitter, Listen
-from assistant.feedback import chime
 from assistant.intents.engine import IntentMatch
 from assistant.reply import speak
 from assistant.tts import Speaker

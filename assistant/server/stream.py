@@ -17,8 +17,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from assistant.audio.source import CHUNK_SECONDS
+from assistant.assembly import Resources, make_pipeline
 from assistant.audio.playback import AudioOutput
+from assistant.audio.source import CHUNK_SECONDS
 from assistant.config import Config
 from assistant.conversations import Conversation
 from assistant.events import Error, EventEmitter, Overload
@@ -28,7 +29,6 @@ from assistant.server.messages import StreamDone, StreamReady
 from assistant.server.metrics import Metrics
 from assistant.server.protocol import StartRequest
 from assistant.server.wake_scores import ScoreReporter
-from assistant.stages import Resources, make_pipeline
 
 _log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.assembly import make_endpointer
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.file import FileSource
 from assistant.config import Config
 from assistant.errors import AudioInputError
 from assistant.events import Error, Event, EventEmitter, SpeechEnd, SpeechStart, Transcript
-from assistant.stages import make_endpointer
 
 if TYPE_CHECKING:
     from assistant.asr import AsrEngine

@@ -2,7 +2,7 @@
 speech, and intent recognition and handling by our plugins (``assistant wyoming``).
 
 A thin front end over the same parts as the loop and the WebSocket server: the
-models are :class:`~assistant.stages.Resources`, loaded once; each connection
+models are :class:`~assistant.assembly.Resources`, loaded once; each connection
 (:mod:`.connection`) holds only its own stream's state (a wake detector, a
 recognizer); a sentence to handle is a turn of its device's conversation. The
 protocol itself (events, framing, the server and client classes) is the

@@ -18,7 +18,7 @@ from wyoming.intent import Entity, Intent, NotRecognized
 
 from assistant.conversations import BadDevice, Conversation, TooManyDevices, device_id
 from assistant.events import Event as AssistantEvent
-from assistant.events import Reply, Transcript
+from assistant.events import Replied, Transcript
 from assistant.intents import IntentEngine, IntentMatch, Turn
 from assistant.intents.dispatcher import NOT_UNDERSTOOD
 from assistant.server.untrusted import shown
@@ -101,7 +101,7 @@ class TextRequests:
         turn, outcome = await self.link.work(_respond, conversation, text)
         for logged in outcome:
             emitter.emit(logged)
-        emitter.emit(Reply(text=turn.reply, data=turn.data))
+        emitter.emit(Replied(text=turn.reply, data=turn.data))
         handled = turn.intent is not None and turn.error is None
         await self.link.send((Handled if handled else NotHandled)(text=turn.reply).event())
 

@@ -30,9 +30,9 @@ from wyoming.info import (
 
 from assistant import __version__
 from assistant.about import About
+from assistant.assembly import Resources
 from assistant.config import Config
 from assistant.intents.loader import BUILTIN_DIR, LoadedPlugin
-from assistant.stages import Resources
 from assistant.wake import describe as describe_wake
 
 PROGRAM = "assistant"

@@ -25,11 +25,11 @@ from urllib.parse import urlparse
 
 from wyoming.server import AsyncServer
 
+from assistant.assembly import Resources, make_wake
 from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.events import EventEmitter
 from assistant.server.auth import is_loopback
-from assistant.stages import Resources, make_wake
 from assistant.wyoming.connection import Connection
 from assistant.wyoming.discovery import Announcement, default_name
 from assistant.wyoming.info import build_info, wake_names

@@ -36,11 +36,11 @@ import numpy as np
 
 from assistant.asr.base import Transcription
 from assistant.asr.stream import Speculator, transcript_event
+from assistant.assembly import Resources
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.config import Config
 from assistant.events import EventEmitter, Partial, SpeechEnd
 from assistant.intents.normalize import without_repeats
-from assistant.stages import Resources
 from assistant.vad import Endpointer
 
 

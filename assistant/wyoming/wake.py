@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.assembly import make_wake
 from assistant.audio.chunker import Chunker
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.source import CHUNK_SAMPLES
 from assistant.config import Config
 from assistant.events import EventEmitter, Wake
-from assistant.stages import make_wake
 
 
 class WakeListener:

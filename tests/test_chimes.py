@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.feedback import chime, error_chime, wake_chime
+from assistant.chimes import chime, error_chime, wake_chime
 
 RATE = 16000
 

@@ -1,4 +1,4 @@
-"""Build pipeline stages from the validated configuration.
+"""Assemble pipelines from the validated configuration: the factory of a pipeline's parts and the shared :class:`Resources`.
 
 The CLI, the server and the evaluator all assemble pipelines; this is the one
 place that knows which config key feeds which constructor argument. Models are
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.audio.file import FileSource
 from assistant.asr.base import AsrEngine
 from assistant.asr.pool import RecognitionPool
+from assistant.audio.file import FileSource
 from assistant.audio.mic import MicrophoneSource
 from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import open_processor
@@ -29,7 +29,7 @@ from assistant.conversations import Conversation, Conversations
 from assistant.errors import ModelError
 from assistant.events import EventEmitter
 from assistant.intents import IntentEngine
-from assistant.pipeline import Feedback, Pipeline
+from assistant.pipeline import Pipeline, SoundPolicy
 from assistant.stop import StopListener, stop_endpointer, stop_vocabulary
 from assistant.tts import Speaker
 from assistant.turn_taking import TurnTaking
@@ -172,7 +172,7 @@ def make_pipeline(
         stop=stop,
         speaker=speaker,
         output=output,
-        feedback=Feedback(chimes=f.chimes, barge_in=f.barge_in, echo_tail_seconds=f.echo_tail_seconds),
+        sound=SoundPolicy(chimes=f.chimes, barge_in=f.barge_in, echo_tail_seconds=f.echo_tail_seconds),
         buffer_seconds=config.wake.buffer_seconds,
         synchronous=synchronous,
         turn_taking=turn_taking,

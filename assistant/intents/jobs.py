@@ -7,7 +7,7 @@ another's timer.
 The thread starts with the first job and sleeps on a condition variable until
 the next job is due, so it costs nothing while no timer runs. The clock is
 injectable: tests that would otherwise wait minutes move a fake clock and call
-:meth:`Scheduler.poke` to make the thread look again.
+:meth:`JobThread.poke` to make the thread look again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MAX_SLEEP_SECONDS = 60.0
 class Job:
     """One scheduled action; cancel it, or ask how long until it runs."""
 
-    def __init__(self, scheduler: Scheduler, ident: int, due: float, action: Callable[[], object]) -> None:
+    def __init__(self, scheduler: JobThread, ident: int, due: float, action: Callable[[], object]) -> None:
         self.id = ident
         """Unique in its scheduler (the page's hub view cancels a timer by it)."""
         self.due = due
@@ -53,7 +53,9 @@ class Job:
         return not (self.cancelled or self.done)
 
 
-class Scheduler:
+class JobThread:
+    """Runs each :class:`Job` when it is due; every plugin's ``req.scheduler`` hands its actions to the one thread."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic, name: str = "scheduler") -> None:
         self.now = clock
         self._name = name

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from assistant.asr.catalog import CatalogEntry
-from assistant.asr.models import ModelStore, install_zip
+from assistant.asr.model_store import ModelStore, install_zip
 from assistant.asr.vosk_backend import is_vosk_model
 from assistant.errors import ModelError
 from tests.helpers import cli, silence, write
