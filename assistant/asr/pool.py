@@ -10,15 +10,35 @@ does only the work whose transcript someone waits for.
 
 The queue is bounded by the streams themselves: a stream has at most one final reading and one
 speculative reading submitted at a time, and the server admits at most ``server.max_connections``.
+
+After each reading its worker hands the freed memory back to the system (glibc's ``malloc_trim``): a
+decode's buffers (features, encoder output, CTranslate2's scratch) are freed into the malloc arena of
+the thread that freed them, and glibc returns only the top of an arena, so without it a server's
+resident memory crept up with the worst overlap of concurrent decodes so far (a 12-minute soak, 4
+clients: +6.0 MB per 100 turns and 390 MB, against 285 MB flat with the trim; it costs ~5 ms of the
+worker's time after the transcript is delivered; README "Running it for days").
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from assistant.asr.base import Recognizer, Transcription
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``; None where the C library has none (musl, macOS)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+_THREAD_NAME = "recognize"
 
 
 class RecognitionPool:
@@ -28,7 +48,7 @@ class RecognitionPool:
         if workers < 1:
             raise ValueError("a recognition pool needs at least one worker")
         self.workers = workers
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recognize")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_THREAD_NAME)
         self._lock = threading.Lock()
         self._pending = 0
 
@@ -58,6 +78,10 @@ class RecognitionPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _finished(self, _: Future[Transcription]) -> None:
+        # only on a worker: a future cancelled, or done before its callback was added, calls back on the
+        # submitting stream's thread, whose audio must not wait
+        if _TRIM is not None and threading.current_thread().name.startswith(_THREAD_NAME):
+            _TRIM(0)
         with self._lock:
             self._pending -= 1
 
