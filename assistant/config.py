@@ -142,6 +142,9 @@ class ServerConfig(_Section):
     idle_timeout_seconds: float = Field(default=60.0, gt=0)
     stall_timeout_seconds: float = Field(default=10.0, gt=0)
     queue_seconds: float = Field(default=5.0, gt=0, le=120)
+    feeder_threads: int | None = Field(default=None, ge=1, le=64)
+    """Threads that feed every live stream's audio to its pipeline (wake word, VAD); None = what suits the
+    wake engine (see :func:`assistant.server.feeders.feeder_threads`)."""
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     handshake_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     """A WebSocket without an Authorization header must send its start message, with the token, this soon."""

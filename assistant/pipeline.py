@@ -5,8 +5,9 @@
         │                    └────────── a handler asked a question ───────────┤ synthesise, play
         └──────────────── reply played (+ echo tail) ──────────────────────────┘
 
-``feed`` is called with every 80 ms chunk from one worker thread (the capture
-loop, a file reader, a WebSocket connection's worker). It never waits for a
+``feed`` is called with every 80 ms chunk, one chunk at a time (the capture
+loop, a file reader, a recording's stream thread, or one of the server's
+feeders for a live stream). It never waits for a
 recognizer, a handler or the speaker: whisper reads on the process's shared
 :class:`~assistant.asr.pool.RecognitionPool`, and a turn (waiting for the
 transcript, intent, handler, synthesis, playback) runs on the pipeline's own
@@ -161,10 +162,14 @@ class Pipeline:
 
     def run(self, source: AudioSource) -> None:
         """Process a whole source; returns when it ends (files) or is closed (live inputs)."""
-        self._set_phase(Phase.LISTENING)
+        self.begin()
         for chunk in source.frames():
             self.feed(chunk)
         self.finish()
+
+    def begin(self) -> None:
+        """Say the pipeline listens, before the first :meth:`feed` (for a caller that feeds it chunk by chunk)."""
+        self._set_phase(Phase.LISTENING)
 
     def feed(self, chunk: np.ndarray) -> None:
         if self.processor is not None:

@@ -3,8 +3,9 @@
 ``app`` builds the Starlette application and runs it on uvicorn;
 ``connection`` handles ``/v1/stream`` (client messages in ``protocol``, the
 server's own messages in ``messages``); each stream
-runs the ordinary pipeline in its own worker thread (``stream``) fed through a
-bounded queue (``audio_in``); ``presence`` makes a connection its device's
+runs the ordinary pipeline (``stream``) fed through a bounded queue
+(``audio_in``) by the server's few shared ``feeders`` (a recording's stream by
+a thread of its own); ``presence`` makes a connection its device's
 outlet between streams; ``hub`` passes every stream's turn events, and every
 device's status (timers, alarms), to the connections that watch them (the
 page's device view); ``api`` holds the HTTP endpoints, and ``static/`` the page

@@ -43,6 +43,7 @@ def create_app(config: Config, intent_paths: Sequence[str] = ()) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(state.resources.get)  # the first client must not wait for model loading
         yield
+        state.feeders.close()
         state.resources.close()
 
     app = Starlette(

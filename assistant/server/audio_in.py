@@ -1,7 +1,7 @@
 """Audio arriving over the network, turned into pipeline chunks behind a bounded queue.
 
-The event loop receives messages; a stream's worker thread runs the pipeline.
-Between them sits a :class:`ChunkQueue` of 80 ms chunks (16 kHz mono int16),
+The event loop receives messages; the server's feeders (a recording's own
+thread) run the pipeline. Between them sits a :class:`ChunkQueue` of 80 ms chunks (16 kHz mono int16),
 bounded in seconds of audio. A client sending faster than the pipeline keeps
 up either loses the newest chunks (counted, reported as ``overload``) or, when
 it asked for ``backpressure``, is simply not read until there is room again
@@ -64,6 +64,8 @@ class ChunkQueue(Generic[_Item]):
         self._ended = False
         self._aborted = False
         self._poked = False
+        self._on_waiting: Callable[[], None] | None = None
+        self._waiting_told = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -97,7 +99,42 @@ class ChunkQueue(Generic[_Item]):
         self._items.append((item, time.monotonic()))
         self._size += self._size_of(item)
         self.peak = max(self.peak, len(self._items))
+        self._wake()
+
+    def _wake(self) -> None:
+        """Under the lock: something changed for the consumer (an item, a poke, the end)."""
         self._cond.notify_all()
+        if self._on_waiting is not None and not self._waiting_told:
+            self._waiting_told = True
+            self._on_waiting()
+
+    def on_waiting(self, callback: Callable[[], None]) -> None:
+        """A consumer without a thread of its own (the feeders): ``callback`` is called, under the queue's lock,
+        when there is something to take, once, until it settles (:meth:`settle`); it must not block."""
+        with self._cond:
+            self._on_waiting = callback
+            if self._items or self._ended or self._aborted or self._poked:
+                self._wake()
+
+    def take(self) -> tuple[_Item, float] | None:
+        """The next item and when it arrived, or None at once if none waits; clears a poke."""
+        with self._cond:
+            self._poked = False
+            if self._aborted or not self._items:
+                return None
+            item = self._items.popleft()
+            self._size -= self._size_of(item[0])
+            self._cond.notify_all()
+            return item
+
+    def settle(self) -> bool:
+        """The consumer took what it wanted: True if something waits still (it must come back for it),
+        else the next arrival calls the ``on_waiting`` callback again."""
+        with self._cond:
+            if self._items or self._ended or self._aborted or self._poked:
+                return True
+            self._waiting_told = False
+            return False
 
     def get(self, timeout: float | None = None) -> tuple[_Item, float] | None:
         """The next item and when it arrived; None once the input ended and everything was taken, at once after
@@ -122,13 +159,13 @@ class ChunkQueue(Generic[_Item]):
         """Wake the consumer without a chunk: something else waits for it (a typed command)."""
         with self._cond:
             self._poked = True
-            self._cond.notify_all()
+            self._wake()
 
     def end(self) -> None:
         """No more input: the consumer gets what is queued, then None."""
         with self._cond:
             self._ended = True
-            self._cond.notify_all()
+            self._wake()
 
     def abort(self) -> None:
         """The client is gone: drop what is queued and wake everyone."""
@@ -136,7 +173,7 @@ class ChunkQueue(Generic[_Item]):
             self._aborted = True
             self._items.clear()
             self._size = 0
-            self._cond.notify_all()
+            self._wake()
 
 
 IDLE_SECONDS = 0.1
@@ -144,7 +181,8 @@ IDLE_SECONDS = 0.1
 
 
 class QueueSource:
-    """The :class:`~assistant.audio.source.AudioSource` a stream's pipeline runs on.
+    """The :class:`~assistant.audio.source.AudioSource` a stream's pipeline runs on: pulled by a thread of its
+    own (:meth:`frames`, a recording's stream) or fed by the server's feeders (:meth:`feed_waiting`, a live one).
 
     ``on_processed(seconds)`` is called after the pipeline handled each chunk with
     the time since that chunk arrived: the server-side delay of anything the chunk
@@ -184,8 +222,42 @@ class QueueSource:
                 if self._on_processed is not None:
                     self._on_processed(time.monotonic() - arrived)
         finally:
-            self.stats.dropped_frames = self._queue.dropped
-            self.stats.report(self._emit, force=True)
+            self.report_end()
+
+    def feed_waiting(self, feed: Callable[[np.ndarray], None], limit: int) -> int:
+        """Feed up to ``limit`` chunks that already wait, without waiting for more; how many were fed.
+        With none to feed (poked, or looked at after :data:`IDLE_SECONDS` without audio), ``on_idle`` runs."""
+        fed = 0
+        while fed < limit and (item := self._queue.take()) is not None:
+            chunk, arrived = item
+            self.stats.frames += 1
+            feed(chunk)
+            fed += 1
+            if self._on_processed is not None:
+                self._on_processed(time.monotonic() - arrived)
+        if not fed and self._on_idle is not None and not self._queue.over:
+            self._on_idle()
+        return fed
+
+    def on_waiting(self, callback: Callable[[], None]) -> None:
+        """See :meth:`ChunkQueue.on_waiting`."""
+        self._queue.on_waiting(callback)
+
+    def settle(self) -> bool:
+        """See :meth:`ChunkQueue.settle`."""
+        return self._queue.settle()
+
+    def poke(self) -> None:
+        self._queue.poke()
+
+    @property
+    def over(self) -> bool:
+        return self._queue.over
+
+    def report_end(self) -> None:
+        """The stream's last ``audio_stats``, with the frames the queue dropped."""
+        self.stats.dropped_frames = self._queue.dropped
+        self.stats.report(self._emit, force=True)
 
     def close(self) -> None:
         self._queue.abort()

@@ -268,7 +268,15 @@ class Connection:
         state = self.state
         assert self.conversation is not None
         return Stream(
-            request, state.config, self.emitter, state.metrics, on_finished, resources=state.resources.get(), output=self.output, conversation=self.conversation
+            request,
+            state.config,
+            self.emitter,
+            state.metrics,
+            on_finished,
+            resources=state.resources.get(),
+            feeders=state.feeders,
+            output=self.output,
+            conversation=self.conversation,
         )
 
     # -- the device --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from assistant.config import Config
 from assistant.server.admission import Admission
 from assistant.server.auth import Auth
+from assistant.server.feeders import Feeders, feeder_threads
 from assistant.server.hub import Hub
 from assistant.server.metrics import Metrics
 from assistant.server.resources import LazyResources
@@ -30,9 +31,11 @@ class ServerState:
     transcriptions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(os.cpu_count() or 1))
     """Uploads decoded at once (one per core); the others wait their turn."""
     admission: Admission = field(init=False)
+    feeders: Feeders = field(init=False)
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.config.server)
+        self.feeders = Feeders(feeder_threads(self.config))
 
     @property
     def active(self) -> int:

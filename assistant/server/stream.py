@@ -1,11 +1,15 @@
-"""One audio stream of one WebSocket connection: its pipeline, its worker thread, its input queue.
+"""One audio stream of one WebSocket connection: its pipeline, its input queue, and what feeds it.
 
-The pipeline is the same class ``assistant run`` uses; its worker thread runs
-``Pipeline.run`` over a :class:`~assistant.server.audio_in.QueueSource`, so the
-server has no second implementation of the loop. Events leave through the
-connection's emitter (thread-safe) and end with ``done``. A typed command
-(``text`` message) waits in the pipeline and pokes the queue, so a client
-that sends no audio gets its turn too.
+The pipeline is the same class ``assistant run`` uses, fed from a
+:class:`~assistant.server.audio_in.QueueSource`, so the server has no second
+implementation of the loop. A live stream (a microphone, real time) is fed by
+the server's shared :class:`~assistant.server.feeders.Feeders`: a thread per
+microphone would make hundreds of threads fight for the GIL. A recording sent
+with ``backpressure`` runs ``Pipeline.run`` on a thread of its own, because
+its pipeline is synchronous: each turn holds up the audio after it, as in a
+file run. Events leave through the connection's emitter (thread-safe) and end
+with ``done``. A typed command (``text`` message) waits in the pipeline and
+pokes the queue, so a client that sends no audio gets its turn too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from assistant.conversations import Conversation
 from assistant.events import Error, EventEmitter, Overload
 from assistant.pipeline import Pipeline
 from assistant.server.audio_in import ChunkQueue, ContainerInput, PcmInput, QueueSource, StreamInput
+from assistant.server.feeders import Feeders
 from assistant.server.messages import StreamDone, StreamReady
 from assistant.server.metrics import Metrics
 from assistant.server.protocol import StartRequest
@@ -83,7 +88,7 @@ class DropReporter:
 class Stream:
     """Built in a worker thread (it loads models); ``start`` begins processing.
 
-    ``on_finished`` is called from the worker thread after ``done`` was emitted.
+    ``on_finished`` is called, from the thread that ended the stream, after ``done`` was emitted.
     """
 
     def __init__(
@@ -95,6 +100,7 @@ class Stream:
         on_finished: Callable[[], None],
         *,
         resources: Resources,
+        feeders: Feeders,
         output: AudioOutput | None,
         conversation: Conversation,
     ) -> None:
@@ -116,12 +122,12 @@ class Stream:
             capacity = max(server.max_message_bytes, int(server.queue_seconds * request.bytes_per_second()))
             self.input = ContainerInput(request, self.queue, self.drops, emitter.emit, capacity)
         self.device, self.area = conversation.id, conversation.area
-        # last: from here the pipeline is the device's outlet, until the stream's thread closes it
+        # last: from here the pipeline is the device's outlet, until the stream's end closes it
         self.pipeline = build_pipeline(self.config, emitter, resources, output, conversation, synchronous=request.backpressure)
         if request.wake_scores and self.pipeline.wake is not None:
             self.pipeline.wake = ScoreReporter(self.pipeline.wake, emitter.emit, lambda: self.pipeline.position)
         self._on_finished = on_finished
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True)
+        self._feeders = feeders
 
     def ready_event(self) -> StreamReady:
         wake = self.config.wake
@@ -140,7 +146,11 @@ class Stream:
             self.emitter.emit(Error(code="asr_unavailable", message=f"no transcripts on this server: {self._asr_unavailable}"))
         self.metrics.active_streams.inc()
         self.metrics.streams.inc()
-        self._thread.start()
+        if self.pipeline.synchronous:
+            threading.Thread(target=self._run, name=f"stream-{self.id}", daemon=True).start()
+        else:
+            self.pipeline.begin()
+            self._feeders.attach(self.source, self.pipeline.feed, on_end=self._end)
 
     def hear(self, text: str) -> bool:
         """A command the client typed: answered in turn, also while no audio comes. False when too many wait."""
@@ -150,7 +160,7 @@ class Stream:
         return True
 
     def _idle(self) -> None:
-        """On the stream's thread, when no audio came for a while or a typed command waits."""
+        """On the thread feeding the stream, when no audio came for a while or a typed command waits."""
         self.pipeline.idle()
 
     def stop(self) -> None:
@@ -164,20 +174,39 @@ class Stream:
         self.input.abort()
         self.queue.abort()
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
     def _run(self) -> None:
+        """A recording's stream, on its own thread: the whole pipeline run."""
         try:
             self.pipeline.run(self.source)
-        except Exception as exc:  # a pipeline fault ends this stream with a reason, never the server
-            _log.exception("stream %s failed", self.id)
-            self.emitter.emit(Error(code="pipeline_failed", message=f"the pipeline stopped: {type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            self._failed(exc)
         finally:
-            self.pipeline.close()
-            self.drops.flush()
-            seconds = self.source.stats.frames * CHUNK_SECONDS
-            self.metrics.audio_seconds.inc(seconds)
-            self.metrics.active_streams.dec()
-            self.emitter.emit(StreamDone(audio_seconds=round(seconds, 3), dropped_frames=self.queue.dropped))
-            self._on_finished()
+            self._finish()
+
+    def _end(self, error: BaseException | None) -> None:
+        """A live stream's end, on a thread of its own (the feeders are done with it): the turn in flight
+        completes, or feeding failed."""
+        try:
+            if error is None:
+                self.pipeline.finish()
+            else:
+                self._failed(error)
+        except Exception as exc:
+            self._failed(exc)
+        finally:
+            self.source.report_end()
+            self._finish()
+
+    def _failed(self, exc: BaseException) -> None:
+        """A pipeline fault ends this stream with a reason, never the server."""
+        _log.error("stream %s failed", self.id, exc_info=exc)
+        self.emitter.emit(Error(code="pipeline_failed", message=f"the pipeline stopped: {type(exc).__name__}: {exc}"))
+
+    def _finish(self) -> None:
+        self.pipeline.close()
+        self.drops.flush()
+        seconds = self.source.stats.frames * CHUNK_SECONDS
+        self.metrics.audio_seconds.inc(seconds)
+        self.metrics.active_streams.dec()
+        self.emitter.emit(StreamDone(audio_seconds=round(seconds, 3), dropped_frames=self.queue.dropped))
+        self._on_finished()
