@@ -45,7 +45,7 @@ class TurnTaking:
     """Trailing silence after which the command so far is recognised in the background."""
     closed_ms: int = 150
     """Trailing silence that ends a command no template could continue."""
-    open_ms: int = 200
+    open_ms: int = 300
     """Trailing silence that ends a whole command a template could continue."""
     open_min_snr_db: float = 30.0
     """``open_ms`` applies only to a command this far above the noise floor (see the module doc)."""

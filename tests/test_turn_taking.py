@@ -123,6 +123,22 @@ def test_an_open_command_waits_longer_and_a_partial_one_waits_the_whole_silence(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("phase_ms", [0, 20, 40, 60])
+def test_a_quarter_second_pause_inside_an_order_does_not_end_it(resources, phase_ms):
+    """People pause mid-order after a whole command that can go on ("… iced coffee", 250 ms, "with lots of
+    brown sugar": a real coffee-dev speaker). The order is one turn wherever the 80 ms chunks fall;
+    ``vad.open_silence_ms`` 200 split it (at one phase of four)."""
+    from tests.helpers import COFFEE_DEV, read
+
+    lead = silence(phase_ms / 1000)
+    real = read(COFFEE_DEV / "clips" / "e12e9e60-1beb-434f-937e-e4847c56fa99.flac")
+    events, _ = run(resources, np.concatenate([lead, real, silence(1.5)]))
+    assert transcripts(events) == ["i want a triple shot iced coffee with lots of brown sugar"]
+    events, _ = run(resources, np.concatenate([lead, said(("can I get a large latte", 0.25), ("with soy milk", 1.5))]))
+    assert len(transcripts(events)) == 1 and transcripts(events)[0].endswith("soy milk"), transcripts(events)
+
+
+@pytest.mark.slow
 def test_in_noise_an_open_command_waits_the_whole_silence(resources):
     """The same open command with white noise 15 dB under it: the weak ends of words pass for silence there,
     so only a command that cannot go on ends early."""
