@@ -68,6 +68,7 @@ def make_turn_taking(config: Config, intents: IntentEngine) -> TurnTaking | None
     return TurnTaking(
         judge=lambda heard: intents.completion(heard.text, [a.text for a in heard.alternatives]),
         speculate_ms=v.speculate_ms,
+        noisy_speculate_ms=v.noisy_speculate_ms,
         closed_ms=v.closed_silence_ms,
         open_ms=v.open_silence_ms,
         open_min_snr_db=v.open_min_snr_db,

@@ -79,6 +79,7 @@ class VadConfig(_Section):
     pre_roll_ms: int = Field(default=300, ge=0, le=2000)
     adaptive_end: bool = True
     speculate_ms: int = Field(default=50, ge=30, le=5000)
+    noisy_speculate_ms: int = Field(default=100, ge=30, le=5000)
     closed_silence_ms: int = Field(default=150, ge=30, le=5000)
     open_silence_ms: int = Field(default=300, ge=30, le=5000)
     open_min_snr_db: float = Field(default=30.0, ge=0, le=100)

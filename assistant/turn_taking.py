@@ -26,6 +26,13 @@ change of its partial result in the pause is judged again.
 If speech resumes, the judgement and the speculative transcript are dropped.
 If the command ends with no new speech, that transcript is the final one: the
 same audio is never decoded twice.
+
+In noise (below ``open_min_snr_db``) the speculation waits longer,
+``noisy_speculate_ms``: there the weak end of the last word ("milk") passes
+for silence, so a reading taken 50 ms into the "pause" lost it and was kept as
+the final transcript; and there nothing but a closed command in stillness ends
+before ``vad.end_silence_ms``, so the later reading costs no time. It also
+saves the decodes of readings dropped when the "pause" was a weak sound.
 """
 
 from __future__ import annotations
@@ -43,12 +50,18 @@ class TurnTaking:
     """How complete the transcript is: the intent engine's :meth:`~assistant.intents.IntentEngine.completion`."""
     speculate_ms: int = 50
     """Trailing silence after which the command so far is recognised in the background."""
+    noisy_speculate_ms: int = 100
+    """The same for a command less than ``open_min_snr_db`` above the noise floor (see the module doc)."""
     closed_ms: int = 150
     """Trailing silence that ends a command no template could continue."""
     open_ms: int = 300
     """Trailing silence that ends a whole command a template could continue."""
     open_min_snr_db: float = 30.0
     """``open_ms`` applies only to a command this far above the noise floor (see the module doc)."""
+
+    def speculate_after_ms(self, snr_db: float) -> int:
+        """The trailing silence after which a command at ``snr_db`` is recognised in the background."""
+        return self.speculate_ms if snr_db >= self.open_min_snr_db else self.noisy_speculate_ms
 
     def silence_ms(self, heard: Transcription, snr_db: float) -> int | None:
         """The silence that ends a command heard as ``heard`` at ``snr_db``; None: the endpointer's own."""
