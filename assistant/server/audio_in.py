@@ -1,11 +1,12 @@
 """Audio arriving over the network, turned into pipeline chunks behind a bounded queue.
 
 The event loop receives messages; the server's feeders (a recording's own
-thread) run the pipeline. Between them sits a :class:`ChunkQueue` of 80 ms chunks (16 kHz mono int16),
-bounded in seconds of audio. A client sending faster than the pipeline keeps
-up either loses the newest chunks (counted, reported as ``overload``) or, when
-it asked for ``backpressure``, is simply not read until there is room again
-(TCP slows it down). Either way memory stays bounded.
+thread) run the pipeline. Between them sits a :class:`ChunkQueue` of 80 ms
+chunks (16 kHz mono int16), bounded in seconds of audio. A client sending
+faster than the pipeline keeps up either loses the newest chunks (counted,
+reported as ``overload``) or, when it asked for ``backpressure``, is simply
+not read until there is room again (TCP slows it down). Either way memory
+stays bounded.
 
 PCM is converted on the event loop (a frombuffer and, for other rates, a
 streaming soxr resample: microseconds). Compressed container streams from a
@@ -113,25 +114,19 @@ class ChunkQueue(Generic[_Item]):
         when there is something to take, once, until it settles (:meth:`settle`); it must not block."""
         with self._cond:
             self._on_waiting = callback
-            if self._items or self._ended or self._aborted or self._poked:
+            if self._pending():
                 self._wake()
 
     def take(self) -> tuple[_Item, float] | None:
         """The next item and when it arrived, or None at once if none waits; clears a poke."""
         with self._cond:
-            self._poked = False
-            if self._aborted or not self._items:
-                return None
-            item = self._items.popleft()
-            self._size -= self._size_of(item[0])
-            self._cond.notify_all()
-            return item
+            return self._pop()
 
     def settle(self) -> bool:
         """The consumer took what it wanted: True if something waits still (it must come back for it),
         else the next arrival calls the ``on_waiting`` callback again."""
         with self._cond:
-            if self._items or self._ended or self._aborted or self._poked:
+            if self._pending():
                 return True
             self._waiting_told = False
             return False
@@ -140,14 +135,22 @@ class ChunkQueue(Generic[_Item]):
         """The next item and when it arrived; None once the input ended and everything was taken, at once after
         abort, or, with no item to take, after ``timeout`` seconds or a :meth:`poke` (then :attr:`over` is False)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._items or self._ended or self._aborted or self._poked, timeout)
-            self._poked = False
-            if self._aborted or not self._items:
-                return None
-            item = self._items.popleft()
-            self._size -= self._size_of(item[0])
-            self._cond.notify_all()
-            return item
+            self._cond.wait_for(self._pending, timeout)
+            return self._pop()
+
+    def _pending(self) -> bool:
+        """Under the lock: something for the consumer (an item, a poke, the end, an abort)."""
+        return bool(self._items) or self._ended or self._aborted or self._poked
+
+    def _pop(self) -> tuple[_Item, float] | None:
+        """Under the lock: the next item (a poke is cleared), or None."""
+        self._poked = False
+        if self._aborted or not self._items:
+            return None
+        item = self._items.popleft()
+        self._size -= self._size_of(item[0])
+        self._cond.notify_all()
+        return item
 
     @property
     def over(self) -> bool:
