@@ -59,9 +59,14 @@ class TurnTaking:
     open_min_snr_db: float = 30.0
     """``open_ms`` applies only to a command this far above the noise floor (see the module doc)."""
 
-    def speculate_after_ms(self, snr_db: float) -> int:
-        """The trailing silence after which a command at ``snr_db`` is recognised in the background."""
-        return self.speculate_ms if snr_db >= self.open_min_snr_db else self.noisy_speculate_ms
+    def speculate_now(self, silence_ms: int, snr_db: Callable[[], float]) -> bool:
+        """Whether ``silence_ms`` of trailing silence is long enough to recognise the command so far.
+
+        ``snr_db`` (a percentile over the command's frames) is asked only once the shorter of the two waits
+        has passed, not for every chunk of speech."""
+        if silence_ms < min(self.speculate_ms, self.noisy_speculate_ms):
+            return False
+        return silence_ms >= (self.speculate_ms if snr_db() >= self.open_min_snr_db else self.noisy_speculate_ms)
 
     def silence_ms(self, heard: Transcription, snr_db: float) -> int | None:
         """The silence that ends a command heard as ``heard`` at ``snr_db``; None: the endpointer's own."""

@@ -191,7 +191,7 @@ class CommandRecognizer:
         speculator = self._speculator
         assert speculator is not None
         speculator.spoken_until(endpointer.voiced_until)
-        if speculator.current is None and endpointer.trailing_silence_ms < turn_taking.speculate_after_ms(endpointer.snr_db):
+        if speculator.current is None and not turn_taking.speculate_now(endpointer.trailing_silence_ms, lambda: endpointer.snr_db):
             return VadOutput()
         spec = speculator.pause(endpointer.voiced_until)
         if spec is None or spec.judged or not spec.result.done():
