@@ -166,6 +166,7 @@ class Endpointer:
         self._still_end_frames: int | None = None
         self._speech_start = 0
         self._last_voiced_end = 0
+        self._sound_end = 0
 
     def process(self, samples: np.ndarray) -> VadOutput:
         """Feed audio of any length; returns what happened and the command audio to forward."""
@@ -197,6 +198,18 @@ class Endpointer:
     def voiced_until(self) -> int:
         """Stream sample index where the last voiced frame of the command in progress ended."""
         return self._last_voiced_end
+
+    @property
+    def position(self) -> int:
+        """Stream sample index after the last whole frame judged."""
+        return self._pos
+
+    def possible_speech_until(self, min_snr_db: float) -> int:
+        """Stream sample index where what may have been speech in the command in progress ended: its last
+        voiced frame; for a command less than ``min_snr_db`` above the noise floor, its last frame that was
+        not still. In noise the weak parts of words are not voiced ("skim" voiced, "milk" only above the
+        floor), so a reading that ends at the last voiced frame may lack the last words."""
+        return self._sound_end if self.snr_db < min_snr_db else self._last_voiced_end
 
     def require_silence(self, ms: int | None) -> VadOutput:
         """End the command after ``ms`` of stillness instead of ``end_silence_ms`` of silence, until speech
@@ -253,7 +266,7 @@ class Endpointer:
                 self._speech_start = max(self._speech_start, self._earliest)
                 self.phase = Phase.SPEECH
                 self._silence_run = self._still_run = 0
-                self._last_voiced_end = self._pos
+                self._last_voiced_end = self._sound_end = self._pos
                 out.events.append(SpeechStart(audio_t=self._speech_start / SAMPLE_RATE))
                 out.audio.append(self._history.since(self._speech_start - self._pre_roll))
             elif self._timeout is not None and self._pos - self._began >= self._timeout:
@@ -263,12 +276,15 @@ class Endpointer:
         out.audio.append(frame)
         if voiced:
             self._silence_run = self._still_run = 0
-            self._last_voiced_end = self._pos
+            self._last_voiced_end = self._sound_end = self._pos
             self._voiced_levels.append(level)
             self._still_end_frames = None  # a shortened wait applied to the silence it was judged on
         else:
             self._silence_run += 1
-            self._still_run = 0 if self.floor.above(level, self._edge_db) else self._still_run + 1
+            if self.floor.above(level, self._edge_db):
+                self._still_run, self._sound_end = 0, self._pos
+            else:
+                self._still_run += 1
         if self._silence_run >= self._end_frames or (self._still_end_frames is not None and self._still_run >= self._still_end_frames):
             self._end_by_silence(out)
         elif self._pos - self._speech_start >= self._max:

@@ -41,6 +41,8 @@ class _Speculation:
     """The command recognised during a pause; valid while no speech follows ``voiced_until``."""
 
     voiced_until: int
+    heard_until: int
+    """Stream sample where the audio it reads ends."""
     result: Future[Transcription]
     judged: bool = False
 
@@ -62,8 +64,9 @@ class Speculator:
         self.on_wait = on_wait
         self.current: _Speculation | None = None
 
-    def pause(self, voiced_until: int) -> _Speculation | None:
-        """The speaker paused after stream sample ``voiced_until``: recognise what was said (once per pause).
+    def pause(self, voiced_until: int, heard_until: int) -> _Speculation | None:
+        """The speaker paused after stream sample ``voiced_until``: recognise what was said (once per pause);
+        the recognizer has been fed the stream up to sample ``heard_until``.
 
         None while every recognition worker is busy: a speculation would only delay other streams' final readings.
         """
@@ -74,7 +77,7 @@ class Speculator:
                 return None
             reading = self.recognizer.snapshot()
             result = completed(reading()) if self.pool is None else self.pool.submit(reading)[0]
-            spec = self.current = _Speculation(voiced_until, result)
+            spec = self.current = _Speculation(voiced_until, heard_until, result)
         return spec
 
     def spoken_until(self, voiced_until: int) -> None:
@@ -88,13 +91,14 @@ class Speculator:
             self.current.result.cancel()
             self.current = None
 
-    def final(self, voiced_until: int) -> Future[Transcription]:
-        """The utterance ended; its last voiced sample ended at ``voiced_until``. The speculative
-        transcript when nothing was said after it (and the recognizer decodes only at the end), else
+    def final(self, spoken_until: int) -> Future[Transcription]:
+        """The utterance ended; what may have been speech in it ended at stream sample ``spoken_until``
+        (:meth:`Endpointer.possible_speech_until`). The speculative transcript when it read all of that (and the
+        recognizer decodes only at the end), else
         the recognizer's own final result: read on the pool, so the caller's audio path never waits for
         a decode (a streaming recognizer's final result is cheap and comes at once)."""
         spec, self.current = self.current, None
-        if spec is not None and not self.recognizer.incremental and spec.voiced_until == voiced_until:
+        if spec is not None and not self.recognizer.incremental and spoken_until <= spec.heard_until:
             if not spec.result.cancelled():
                 self.recognizer.start()  # its audio is recognised already; drop it
                 return spec.result
@@ -193,7 +197,7 @@ class CommandRecognizer:
         speculator.spoken_until(endpointer.voiced_until)
         if speculator.current is None and not turn_taking.speculate_now(endpointer.trailing_silence_ms, lambda: endpointer.snr_db):
             return VadOutput()
-        spec = speculator.pause(endpointer.voiced_until)
+        spec = speculator.pause(endpointer.voiced_until, endpointer.position)
         if spec is None or spec.judged or not spec.result.done():
             return VadOutput()
         spec.judged = True
@@ -226,13 +230,16 @@ class CommandRecognizer:
             if not isinstance(event, SpeechStart):
                 self.emitter.emit(event)
         if any(isinstance(e, SpeechEnd) for e in out.events):
-            self.heard = self._speculator.final(self.endpointer.voiced_until)
+            self.heard = self._speculator.final(self._spoken_until())
             self._told = False
             if self.heard.done():  # else whoever waits for it tells (the pipeline's turn)
                 self.result()
         if out.done:
             self.active = False
         return out.done
+
+    def _spoken_until(self) -> int:
+        return self.endpointer.possible_speech_until(self.turn_taking.open_min_snr_db if self.turn_taking is not None else 0.0)
 
     def _audio_origin(self, out: VadOutput) -> float:
         """Stream time of the first sample handed to the recognizer (the pre-roll before the speech start).

@@ -51,6 +51,7 @@ class Transcriber:
         self.recognizer.start()
         self._emitter = emitter
         self._speculate_ms = config.vad.speculate_ms
+        self._min_snr_db = config.vad.open_min_snr_db
         self._speculator = Speculator(self.recognizer, resources.recognition)
         # where speech pauses, never where the command ends: that is the client's audio-stop
         longest = config.wyoming.max_audio_seconds + 1
@@ -85,7 +86,7 @@ class Transcriber:
         voiced_until = self._voicing.voiced_until
         delay = (self._position - voiced_until) / SAMPLE_RATE if voiced_until else 0.0
         self._emitter.emit(SpeechEnd(audio_t=round(self._position / SAMPLE_RATE, 3), reason="end_of_input", endpoint_delay=round(delay, 3)))
-        result = self._speculator.final(voiced_until).result()
+        result = self._speculator.final(self._voicing.possible_speech_until(self._min_snr_db)).result()
         if not self.recognizer.incremental:
             result = dataclasses.replace(result, text=without_repeats(result.text))
         self._emitter.emit(transcript_event(result, 0.0))
@@ -98,7 +99,7 @@ class Transcriber:
         """Recognise in the background once the speaker has paused; drop that when they go on."""
         self._speculator.spoken_until(self._voicing.voiced_until)
         if self._voicing.trailing_silence_ms >= self._speculate_ms:
-            self._speculator.pause(self._voicing.voiced_until)
+            self._speculator.pause(self._voicing.voiced_until, self._position)
 
     def _newly_committed(self) -> str | None:
         """What the recognizer has committed beyond what the client was sent (a chunk's text), if anything."""
