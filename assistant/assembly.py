@@ -18,12 +18,13 @@ from pathlib import Path
 
 from assistant.asr.base import AsrEngine
 from assistant.asr.pool import RecognitionPool
+from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.file import FileSource
 from assistant.audio.mic import MicrophoneSource
 from assistant.audio.playback import AudioOutput
 from assistant.audio.processing import open_processor
 from assistant.audio.raw import RawSource
-from assistant.audio.source import AudioSource
+from assistant.audio.source import CHUNK_SAMPLES, AudioSource
 from assistant.config import Config
 from assistant.conversations import Conversation, Conversations
 from assistant.errors import ModelError
@@ -191,8 +192,12 @@ def make_source(
     raw_rate: int | None = None,
     raw_format: str = "s16le",
     raw_channels: int = 1,
+    small_blocks: bool = False,
 ) -> AudioSource:
-    """``None``/"mic" = the configured microphone, "-" = raw PCM on stdin, anything else = a file."""
+    """``None``/"mic" = the configured microphone, "-" = raw PCM on stdin, anything else = a file.
+
+    ``small_blocks``: the microphone delivers ``audio.block_ms`` at a time (``assistant run``, whose pipeline
+    takes any length); else 80 ms chunks (a satellite's frames go to the hub as they are)."""
     a = config.audio
     if spec in (None, "mic"):
         return MicrophoneSource(
@@ -201,6 +206,7 @@ def make_source(
             channel=a.channel,
             queue_seconds=a.queue_seconds,
             retry_seconds=a.retry_seconds,
+            block_samples=a.block_ms * SAMPLE_RATE // 1000 if small_blocks else CHUNK_SAMPLES,
             emit=emitter.emit,
         )
     if spec == "-":

@@ -50,6 +50,9 @@ class AudioConfig(_Section):
     channel: Literal["mix"] | int = "mix"
     queue_seconds: float = Field(default=2.0, gt=0, le=30)
     retry_seconds: float = Field(default=3.0, gt=0, le=60)
+    block_ms: int = Field(default=20, ge=10, le=80, multiple_of=10)
+    """``assistant run``'s microphone hands over this much audio at a time: the end of a command is seen up to one
+    block after it happens. The wake engines still score 80 ms frames (:mod:`assistant.wake.framed`)."""
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
 
 

@@ -5,9 +5,9 @@
         │                    └────────── a handler asked a question ───────────┤ synthesise, play
         └──────────────── reply played (+ echo tail) ──────────────────────────┘
 
-``feed`` is called with every 80 ms chunk, one chunk at a time (the capture
-loop, a file reader, a recording's stream thread, or one of the server's
-feeders for a live stream). It never waits for a
+``feed`` is called with every chunk, one at a time (the capture loop's
+``audio.block_ms`` blocks, a file reader's or the server's 80 ms chunks, from
+a recording's stream thread or one of the server's feeders for a live stream). It never waits for a
 recognizer, a handler or the speaker: whisper reads on the process's shared
 :class:`~assistant.asr.pool.RecognitionPool`, and a turn (waiting for the
 transcript, intent, handler, synthesis, playback) runs on the pipeline's own

@@ -13,8 +13,8 @@ first), synthesised commands for the built-in skills and coffee
 and for vosk with a grammar (the streaming recognizer) the Korean test skill's
 commands in espeak-ng's Korean voice at two speeds, with the Korean vosk model.
 
-**Latency** is measured live, as a microphone delivers audio: 80 ms chunks, each
-handed to the pipeline when its audio has been spoken (the pace of the wall
+**Latency** is measured live, as a microphone delivers audio: blocks of
+``audio.block_ms``, each handed to the pipeline when its audio has been spoken (the pace of the wall
 clock), into a pipeline in live mode. What a user waits through is the time
 from the moment the last word was spoken (``speech_end``'s ``audio_t`` on that
 clock) to the first reply sample reaching the device (``speak_start``), split
@@ -23,8 +23,8 @@ recognition after it, intent, reply text, first audio. Two configurations run
 on the same audio in the same process:
 
 * ``before``: a fixed ``vad.end_silence_ms`` (700 ms), whisper's full 30 s
-  window and a whisper thread per core (``vad.adaptive_end: false``,
-  ``asr.window: full``, ``asr.cpu_threads: null``);
+  window, a whisper thread per core and 80 ms blocks (``vad.adaptive_end: false``,
+  ``asr.window: full``, ``asr.cpu_threads: null``, ``audio.block_ms: 80``);
 * ``after``: the defaults (turn-taking with speculative recognition, the
   short window).
 
@@ -72,11 +72,11 @@ from bench.bench_wake import RAW, RAW_NAME  # noqa: E402
 CHUNK = 1280
 RATE = 16000
 CONFIGURATIONS = {
-    "before": {"vad": {"adaptive_end": False}, "asr": {"window": "full", "cpu_threads": None}},
+    "before": {"vad": {"adaptive_end": False}, "asr": {"window": "full", "cpu_threads": None}, "audio": {"block_ms": 80}},
     "after": {},
 }
-"""Overrides on top of the benchmark's config: the old fixed endpoint, 30 s window and one whisper thread per
-core vs today's defaults (the one-core run keeps its one thread in both)."""
+"""Overrides on top of the benchmark's config: the old fixed endpoint, 30 s window, one whisper thread per
+core and 80 ms microphone blocks vs today's defaults (the one-core run keeps its one thread in both)."""
 STAGES = ("endpoint", "recognition", "intent", "reply text", "first audio")
 REPLY_WAIT_SECONDS = 15.0
 """After a command, silence is fed (in real time) until the pipeline listens again, at most this long."""
@@ -120,6 +120,11 @@ def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
     return np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])  # whole chunks, as a microphone delivers
 
 
+def in_blocks(audio: np.ndarray, block: int) -> np.ndarray:
+    """The audio as a microphone hands it over, ``block`` samples at a time (the last block padded with zeros)."""
+    return np.concatenate([audio, np.zeros(-len(audio) % block, np.int16)]).reshape(-1, block)
+
+
 def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarray) -> list[dict]:
     """One live pipeline over the commands in turn, fed at the pace of speech; per command, the time from the
     end of its speech to each later event (seconds), or what went wrong."""
@@ -129,7 +134,8 @@ def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarr
     events: list = []
     emitter = EventEmitter([events.append])
     pipeline = make_pipeline(config, emitter, resources, output=output, synchronous=False)
-    silence = np.zeros(CHUNK, np.int16)
+    block = config.audio.block_ms * RATE // 1000  # as `assistant run`'s microphone hands it over
+    silence = np.zeros(block, np.int16)
     origin = emitter.now()
     fed = 0
 
@@ -145,7 +151,7 @@ def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarr
     try:
         for command in audios:
             first = len(events)
-            for chunk in said_after_wake(command, wake).reshape(-1, CHUNK):
+            for chunk in in_blocks(said_after_wake(command, wake), block):
                 deliver(chunk)
             give_up = emitter.now() + REPLY_WAIT_SECONDS
             while not _listening_again(events[first:]) and emitter.now() < give_up:
@@ -282,7 +288,7 @@ def paced(chunks: np.ndarray, feed) -> float:
     process = psutil.Process()
     cpu0, start = cpu_seconds(process), time.monotonic()
     for i, chunk in enumerate(chunks):
-        ahead = start + i * CHUNK / RATE - time.monotonic()
+        ahead = start + i * len(chunk) / RATE - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
         feed(chunk)
@@ -298,7 +304,7 @@ def idle(config, resources, seconds: float) -> dict:
     wakes: list = []
     pipeline = make_pipeline(config, EventEmitter([lambda e: wakes.append(e) if e.type == "wake" else None]), resources, synchronous=True)
     try:
-        ours = paced(chunks, pipeline.feed)
+        ours = paced(in_blocks(chunks.reshape(-1), config.audio.block_ms * RATE // 1000), pipeline.feed)  # as the microphone hands it over
     finally:
         pipeline.close()
     raw = paced(chunks, RAW[config.wake.engine](list(config.wake.models)))

@@ -44,14 +44,15 @@ class Listening:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("device_rate", [None, 44100], ids=["16k", "44.1k-resampled"])
-def test_wake_word_played_into_the_microphone_fires_in_real_time(pulse, device_rate):
-    listening = Listening({"device_rate": device_rate})
+@pytest.mark.parametrize(("device_rate", "block"), [(None, 1280), (44100, 1280), (None, 320), (44100, 320)], ids=["16k", "44.1k-resampled", "16k-20ms-blocks", "44.1k-20ms-blocks"])
+def test_wake_word_played_into_the_microphone_fires_in_real_time(pulse, device_rate, block):
+    """80 ms chunks, and the 20 ms blocks ``assistant run`` asks for (``audio.block_ms``)."""
+    listening = Listening({"device_rate": device_rate, "block_samples": block})
     try:
         opened = listening.wait_for("device", 5)[0]
         assert opened.rate == (device_rate or 16000)
         deadline = time.monotonic() + 10  # a fresh capture stream can take a while to deliver its first audio
-        while listening.source.stats.frames < 6 and time.monotonic() < deadline:  # 0.5 s of audio has arrived
+        while listening.source.stats.frames * block < 8000 and time.monotonic() < deadline:  # 0.5 s of audio has arrived
             time.sleep(0.05)
         clip = np.concatenate([read(WAKE_DEV / "alexa_test.wav"), silence(1.0)])
         started = time.monotonic()
@@ -62,7 +63,7 @@ def test_wake_word_played_into_the_microphone_fires_in_real_time(pulse, device_r
     finally:
         listening.stop()
     stats = [e for e in listening.events if e.type == "audio_stats"][-1]
-    assert stats.dropped_frames == 0 and stats.frames >= 10
+    assert stats.dropped_frames == 0 and stats.frames * block >= 12800
 
 
 def test_unknown_device_name_lists_the_devices(pulse):

@@ -203,6 +203,32 @@ def test_bad_model_files_say_what_a_model_is(tmp_path):
         detector("openwakeword", ["alexa"], sliding_windows={"alexa": 3})
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_microphone_s_small_blocks_wake_the_engine_where_80_ms_chunks_do(engine):
+    """``assistant run``'s microphone hands over 20 ms blocks (``audio.block_ms``), the engines score 80 ms
+    frames: the same real "alexa" recordings fire the same model, on the same frame, with the same onset."""
+
+    def onsets(block: int) -> list[tuple[str, int]]:
+        d = open_detector(engine, ["alexa", "hey_jarvis"])
+        fired, fed = [], 0
+        try:
+            for clip in ALEXA_CLIPS[:4]:
+                audio = np.concatenate([*FileSource(clip).frames(), silence(1.0)])
+                for start in range(0, len(audio), block):
+                    chunk = audio[start : start + block]
+                    fed += len(chunk)
+                    if (hit := d.process(chunk)) is not None:
+                        fired.append((hit.model, fed - hit.onset_samples_ago))
+        finally:
+            d.close()
+        return fired
+
+    chunks = onsets(1280)
+    assert [model for model, _ in chunks] == ["alexa"] * 4
+    assert onsets(320) == chunks
+    assert onsets(480) == chunks  # blocks that do not divide the frame
+
+
 def test_a_closed_detector_refuses_audio_instead_of_crashing():
     for engine in ENGINES:
         d = open_detector(engine, ["alexa"])

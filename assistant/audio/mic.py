@@ -30,7 +30,7 @@ import numpy as np
 from assistant.audio import devices
 from assistant.audio.chunker import Chunker
 from assistant.audio.convert import SAMPLE_RATE, Channel, StreamConverter
-from assistant.audio.source import CHUNK_SAMPLES, CHUNK_SECONDS
+from assistant.audio.source import CHUNK_SAMPLES
 from assistant.audio.stats import InputStats
 from assistant.errors import DeviceError
 from assistant.events import Device, Error, EventSink
@@ -52,6 +52,7 @@ class MicrophoneSource:
         channel: Channel = "mix",
         queue_seconds: float = 2.0,
         retry_seconds: float = 3.0,
+        block_samples: int = CHUNK_SAMPLES,
         emit: EventSink | None = None,
     ) -> None:
         self._spec = device
@@ -60,7 +61,10 @@ class MicrophoneSource:
         self.stats = InputStats()
         self._device_rate = device_rate
         self._channel = channel
-        self._queue_blocks = max(2, round(queue_seconds / CHUNK_SECONDS))
+        self._block = block_samples
+        """Samples per block delivered (at 16 kHz): 80 ms by default, the pipeline's chunk; ``assistant run`` asks
+        for less (``audio.block_ms``), so the end of a command is seen sooner."""
+        self._queue_blocks = max(2, round(queue_seconds * SAMPLE_RATE / block_samples))
         self._retry_seconds = retry_seconds
         self._emit = emit
         self._closed = threading.Event()
@@ -68,7 +72,7 @@ class MicrophoneSource:
         self._converter = StreamConverter(SAMPLE_RATE, channel)
 
     def frames(self) -> Iterator[np.ndarray]:
-        chunker = Chunker(CHUNK_SAMPLES)
+        chunker = Chunker(self._block)
         while not self._closed.is_set():
             if self._capture is None and not self._open():
                 self._closed.wait(self._retry_seconds)
@@ -102,7 +106,7 @@ class MicrophoneSource:
                 self.info = devices.resolve(self._spec, "input")
             rate = self._pick_rate(sd)
             channels = self._pick_channels()
-            stream = sd.InputStream(device=self.info.index, samplerate=rate, channels=channels, dtype="int16", blocksize=round(rate * CHUNK_SECONDS))
+            stream = sd.InputStream(device=self.info.index, samplerate=rate, channels=channels, dtype="int16", blocksize=round(rate * self._block / SAMPLE_RATE))
             stream.start()
         except (DeviceError, sd.PortAudioError, OSError, ValueError) as exc:
             message = f"cannot open input device {self._spec if self._spec is not None else 'default'!r}: {exc}; retrying every {self._retry_seconds:g} s"

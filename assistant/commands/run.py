@@ -58,6 +58,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         raw_rate=args.raw_rate,
         raw_format=args.raw_format,
         raw_channels=args.raw_channels,
+        small_blocks=True,
     )
     pipeline = make_pipeline(config, emitter, resources, output=output, synchronous=not live)
     if threading.current_thread() is threading.main_thread():

@@ -15,6 +15,7 @@ from assistant.about import About
 from assistant.config import WakeEngine as Engine
 from assistant.wake import microwakeword_backend, openwakeword_backend
 from assistant.wake.base import Detection, TriggerRule, WakeDetector
+from assistant.wake.framed import FramedDetector
 from assistant.wake.scan import ScanResult, scan
 
 BUILTIN: dict[str, tuple[str, ...]] = {
@@ -47,14 +48,15 @@ def open_detector(
     sliding_windows: dict[str, int] | None = None,
     rule: TriggerRule = TriggerRule(),
 ) -> WakeDetector:
-    """A new detector for one stream; the engine's models are loaded on first use."""
+    """A new detector for one stream, fed blocks of any length (:mod:`assistant.wake.framed`); the engine's
+    models are loaded on first use."""
     if engine == "microwakeword":
-        return microwakeword_backend.MicroWakeWordDetector(models, threshold=threshold, thresholds=thresholds, sliding_windows=sliding_windows, rule=rule)
+        return FramedDetector(microwakeword_backend.MicroWakeWordDetector(models, threshold=threshold, thresholds=thresholds, sliding_windows=sliding_windows, rule=rule))
     if sliding_windows:
         from assistant.errors import ConfigError
 
         raise ConfigError(f"wake.sliding_windows {sorted(sliding_windows)}: only microWakeWord models have a sliding window (wake.engine: microwakeword)")
-    return openwakeword_backend.OpenWakeWordDetector(models, threshold=threshold, thresholds=thresholds, rule=rule)
+    return FramedDetector(openwakeword_backend.OpenWakeWordDetector(models, threshold=threshold, thresholds=thresholds, rule=rule))
 
 
 __all__ = ["BUILTIN", "Detection", "Engine", "ScanResult", "TriggerRule", "WakeDetector", "describe", "model_name", "open_detector", "scan"]

@@ -46,7 +46,8 @@ class WakeDetector(Protocol):
     """The score each model must exceed to fire (the engine's default unless ``wake.threshold(s)`` say otherwise)."""
 
     def process(self, chunk: np.ndarray) -> Detection | None:
-        """Score one chunk (80 ms, int16); return the strongest model that fires on it, if any."""
+        """Score one chunk (80 ms, int16; :func:`~assistant.wake.open_detector`'s detectors take any length);
+        return the strongest model that fires on it, if any."""
         ...
 
     def reset(self) -> None:
