@@ -33,8 +33,9 @@ whisper thread (``taskset -c 0``, ``asr.cpu_threads: 1``), a stand-in for a
 Raspberry Pi-class CPU.
 
 **Early cuts**: every command of both sets through a file-mode pipeline with
-the adaptive end on and off; a command is cut early when its transcript lost
-words against the fixed 700 ms end (or it was split in two).
+the adaptive end on and off; a command is cut early when it was split in two
+or its transcript no longer ends as with the fixed 700 ms end (its last words
+lost); a word in the middle read differently from the shorter audio is not.
 
 Compared in the same run with the raw library on the same audio:
 
@@ -207,12 +208,17 @@ def early_cuts(base_config, resources, audios: list[np.ndarray]) -> dict:
             heard[adaptive].append([e.text for e in events if e.type == "transcript"])
     from assistant.intents.normalize import without_repeats
 
-    def words(transcripts: list[str]) -> int:
-        """Words heard, a phrase said twice in a row counted once: whisper sometimes writes a whole order twice
-        on one of the two ends (coffee-dev), which is not a word lost on the other."""
-        return len(without_repeats(" ".join(transcripts)).split())
+    def cut(fixed: list[str], adaptive: list[str]) -> bool:
+        """Split in two, or no longer ending as it did with the whole silence: an early end loses the last
+        words. A phrase said twice in a row counts once: whisper sometimes writes a whole order twice on one
+        of the two ends (coffee-dev), which is not a word lost on the other; nor is a word in the middle read
+        differently from the shorter audio ("set up the timer" / "set up it's a timer" for twelve minutes)."""
+        if len(adaptive) > len(fixed):
+            return True
+        last = without_repeats(" ".join(fixed)).split()[-1:]
+        return bool(last) and without_repeats(" ".join(adaptive)).split()[-1:] != last
 
-    cuts = [i for i, (fixed, adaptive) in enumerate(zip(heard[False], heard[True], strict=True)) if len(adaptive) > len(fixed) or words(adaptive) < words(fixed)]
+    cuts = [i for i, (fixed, adaptive) in enumerate(zip(heard[False], heard[True], strict=True)) if cut(fixed, adaptive)]
     return {"commands": len(audios), "early_cuts": len(cuts), "cut": [{"fixed": heard[False][i], "adaptive": heard[True][i]} for i in cuts]}
 
 
