@@ -19,54 +19,37 @@ import numpy as np
 from assistant.audio.convert import SAMPLE_RATE
 from assistant.events import EventSink, WakeScores
 from assistant.wake import Detection, WakeDetector
+from assistant.wake.base import DetectorWrapper
 
 REPORT_SECONDS = 0.2
 """Audio between two reports (rounded up to whole 80 ms chunks: 240 ms)."""
 
 
-class ScoreReporter:
+class ScoreReporter(DetectorWrapper):
     """A :class:`~assistant.wake.WakeDetector` that also reports ``detector``'s scores to ``emit``.
 
     ``position()``: samples of the stream consumed so far (the pipeline's), for the events' ``audio_t``.
     """
 
     def __init__(self, detector: WakeDetector, emit: EventSink, position: Callable[[], int]) -> None:
-        self._detector = detector
+        super().__init__(detector)
         self._emit = emit
         self._position = position
         self._peaks: dict[str, float] = {}
         self._samples = 0
 
-    @property
-    def names(self) -> list[str]:
-        return self._detector.names
-
-    @property
-    def scores(self) -> dict[str, float]:
-        return self._detector.scores
-
-    @property
-    def thresholds(self) -> dict[str, float]:
-        return self._detector.thresholds
-
     def process(self, chunk: np.ndarray) -> Detection | None:
-        detection = self._detector.process(chunk)
-        for name, score in self._detector.scores.items():
+        detection = self.detector.process(chunk)
+        for name, score in self.detector.scores.items():
             self._peaks[name] = max(score, self._peaks.get(name, 0.0))
         self._samples += len(chunk)
         if detection is not None or self._samples >= REPORT_SECONDS * SAMPLE_RATE:
             self._report()
         return detection
 
-    def reset(self) -> None:
-        self._detector.reset()
-
-    def close(self) -> None:
-        self._detector.close()
-
     def _report(self) -> None:
         scores = {name: round(float(score), 4) for name, score in self._peaks.items()}
-        thresholds = {name: float(value) for name, value in self._detector.thresholds.items()}
+        thresholds = {name: float(value) for name, value in self.detector.thresholds.items()}
         self._emit(WakeScores(audio_t=round(self._position() / SAMPLE_RATE, 3), scores=scores, thresholds=thresholds))
         self._peaks = {}
         self._samples = 0

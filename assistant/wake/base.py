@@ -59,6 +59,32 @@ class WakeDetector(Protocol):
         ...
 
 
+class DetectorWrapper:
+    """A detector around another that adds one thing (framing, score reports): its models, scores and
+    thresholds, reset and close are the inner detector's; subclasses define ``process``."""
+
+    def __init__(self, detector: WakeDetector) -> None:
+        self.detector = detector
+
+    @property
+    def names(self) -> list[str]:
+        return self.detector.names
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return self.detector.scores
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.detector.thresholds
+
+    def reset(self) -> None:
+        self.detector.reset()
+
+    def close(self) -> None:
+        self.detector.close()
+
+
 @dataclass(frozen=True)
 class TriggerRule:
     """When a score becomes a wake: the engine-independent part of ``wake.*``."""

@@ -14,27 +14,15 @@ import numpy as np
 
 from assistant.audio.chunker import Chunker
 from assistant.audio.source import CHUNK_SAMPLES
-from assistant.wake.base import Detection, WakeDetector
+from assistant.wake.base import Detection, DetectorWrapper, WakeDetector
 
 
-class FramedDetector:
+class FramedDetector(DetectorWrapper):
     """A :class:`~assistant.wake.base.WakeDetector` over blocks of any length, scoring ``CHUNK_SAMPLES`` frames."""
 
     def __init__(self, detector: WakeDetector) -> None:
-        self.detector = detector
+        super().__init__(detector)
         self._frames = Chunker(CHUNK_SAMPLES)
-
-    @property
-    def names(self) -> list[str]:
-        return self.detector.names
-
-    @property
-    def scores(self) -> dict[str, float]:
-        return self.detector.scores
-
-    @property
-    def thresholds(self) -> dict[str, float]:
-        return self.detector.thresholds
 
     def process(self, chunk: np.ndarray) -> Detection | None:
         if len(chunk) == CHUNK_SAMPLES and not self._frames.pending:
@@ -51,8 +39,5 @@ class FramedDetector:
         return Detection(fired.model, fired.score, fired.onset_samples_ago + after + self._frames.pending)
 
     def reset(self) -> None:
-        self.detector.reset()
+        super().reset()
         self._frames = Chunker(CHUNK_SAMPLES)
-
-    def close(self) -> None:
-        self.detector.close()
