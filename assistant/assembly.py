@@ -18,7 +18,6 @@ from pathlib import Path
 
 from assistant.asr.base import AsrEngine
 from assistant.asr.pool import RecognitionPool
-from assistant.audio.convert import SAMPLE_RATE
 from assistant.audio.file import FileSource
 from assistant.audio.mic import MicrophoneSource
 from assistant.audio.playback import AudioOutput
@@ -206,7 +205,7 @@ def make_source(
             channel=a.channel,
             queue_seconds=a.queue_seconds,
             retry_seconds=a.retry_seconds,
-            block_samples=a.block_ms * SAMPLE_RATE // 1000 if small_blocks else CHUNK_SAMPLES,
+            block_samples=a.block_samples if small_blocks else CHUNK_SAMPLES,
             emit=emitter.emit,
         )
     if spec == "-":

@@ -55,6 +55,12 @@ class AudioConfig(_Section):
     block after it happens. The wake engines still score 80 ms frames (:mod:`assistant.wake.framed`)."""
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
 
+    @property
+    def block_samples(self) -> int:
+        """``block_ms`` in samples at the pipeline's rate (imported here: the config loads before any audio)."""
+        from assistant.audio.convert import SAMPLE_RATE
+
+        return self.block_ms * SAMPLE_RATE // 1000
 
 WakeEngine = Literal["microwakeword", "openwakeword"]
 

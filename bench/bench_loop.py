@@ -117,8 +117,7 @@ def vosk_stack(config):
 def said_after_wake(command: np.ndarray, wake: np.ndarray) -> np.ndarray:
     from tests.helpers import silence
 
-    audio = np.concatenate([silence(1.0), wake, silence(0.3), command, silence(1.0)])
-    return np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])  # whole chunks, as a microphone delivers
+    return np.concatenate([silence(1.0), wake, silence(0.3), command, silence(1.0)])
 
 
 def in_blocks(audio: np.ndarray, block: int) -> np.ndarray:
@@ -135,7 +134,7 @@ def live_set(config, resources, output, audios: list[np.ndarray], wake: np.ndarr
     events: list = []
     emitter = EventEmitter([events.append])
     pipeline = make_pipeline(config, emitter, resources, output=output, synchronous=False)
-    block = config.audio.block_ms * RATE // 1000  # as `assistant run`'s microphone hands it over
+    block = config.audio.block_samples  # as `assistant run`'s microphone hands it over
     silence = np.zeros(block, np.int16)
     origin = emitter.now()
     fed = 0
@@ -197,11 +196,9 @@ def early_cuts(base_config, resources, audios: list[np.ndarray]) -> dict:
         config = base_config.model_copy(update={"wake": base_config.wake.model_copy(update={"enabled": False}), "vad": base_config.vad.model_copy(update={"adaptive_end": adaptive})})
         heard[adaptive] = []
         for command in audios:
-            audio = np.concatenate([silence(0.5), command, silence(1.5)])
-            audio = np.concatenate([audio, np.zeros(-len(audio) % CHUNK, np.int16)])
             events: list = []
             pipeline = make_pipeline(config, EventEmitter([events.append]), resources, synchronous=True)
-            for chunk in audio.reshape(-1, CHUNK):
+            for chunk in in_blocks(np.concatenate([silence(0.5), command, silence(1.5)]), CHUNK):
                 pipeline.feed(chunk)
             pipeline.finish()
             pipeline.close()
@@ -310,7 +307,7 @@ def idle(config, resources, seconds: float) -> dict:
     wakes: list = []
     pipeline = make_pipeline(config, EventEmitter([lambda e: wakes.append(e) if e.type == "wake" else None]), resources, synchronous=True)
     try:
-        ours = paced(in_blocks(chunks.reshape(-1), config.audio.block_ms * RATE // 1000), pipeline.feed)  # as the microphone hands it over
+        ours = paced(in_blocks(chunks.reshape(-1), config.audio.block_samples), pipeline.feed)  # as the microphone hands it over
     finally:
         pipeline.close()
     raw = paced(chunks, RAW[config.wake.engine](list(config.wake.models)))
