@@ -113,10 +113,17 @@ REPLY = "document.getElementById('reply').textContent"
 
 def _focused(page, cdp) -> tuple[str, str]:
     """The focused element's role and name as Chromium's accessibility tree gives them to a screen reader
-    (``("none", "")`` when nothing on the page has the focus)."""
-    element = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
-    node = cdp.send("Accessibility.getPartialAXTree", {"objectId": element, "fetchRelatives": False})["nodes"][0]
-    return node["role"]["value"], node.get("name", {}).get("value", "")
+    (``("none", "")`` when nothing on the page has the focus).
+
+    Two DevTools calls: a redraw between them (the hub drawing an event, which moves the focus to the new
+    button) leaves the first call's element detached, with no role; then the focused element is read again."""
+    for _ in range(20):
+        element = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+        node = cdp.send("Accessibility.getPartialAXTree", {"objectId": element, "fetchRelatives": False})["nodes"][0]
+        still = cdp.send("Runtime.callFunctionOn", {"objectId": element, "functionDeclaration": "function () { return this === document.activeElement && this.isConnected; }", "returnByValue": True})
+        if still["result"]["value"]:
+            return node["role"]["value"], node.get("name", {}).get("value", "")
+    raise AssertionError("the focused element was redrawn 20 times in a row")
 
 
 def test_the_hub_lists_the_connected_streams_with_their_device_ids_live(browser, server):
