@@ -123,7 +123,10 @@ class Pipeline:
     ) -> None:
         self.emitter = emitter
         self.processor = processor
-        """The audio front end (noise suppression, gain): every chunk passes it once, before anything hears it."""
+        """The audio front end (noise suppression, gain): every chunk passes it once, and the endpointer, the
+        recognizer and the replay buffer hear its output. The wake word hears the microphone as it is: on the
+        wake-dev clips in kitchen noise every suppression level cost microWakeWord detections and added false
+        accepts (README "In kitchen noise", ``bench/bench_frontend.py --wake``)."""
         self.endpointer = endpointer
         self.wake = wake
         # ``recognition``: where the commands' readings run; None reads them at once (files)
@@ -172,18 +175,19 @@ class Pipeline:
         self._set_phase(Phase.LISTENING)
 
     def feed(self, chunk: np.ndarray) -> None:
+        raw = chunk
         if self.processor is not None:
             chunk = self.processor.process(chunk)
         start = self._pos
         self._ring.write(chunk)
         self._pos += len(chunk)
         if self.phase is Phase.RESPONDING:
-            self._respond_step(chunk)
+            self._respond_step(chunk, raw)
         elif self.phase is Phase.CAPTURING:
             if self.commands.feed(chunk):
                 self._command_ended()
         elif self._pos > self._quiet_until:
-            self._listen_step(start, chunk)
+            self._listen_step(start, chunk, raw)
 
     def finish(self) -> None:
         """The input ended: close the command in progress and let the turn in flight complete, then those of
@@ -267,7 +271,8 @@ class Pipeline:
 
     # -- listening --------------------------------------------------------------------------
 
-    def _listen_step(self, start: int, chunk: np.ndarray) -> None:
+    def _listen_step(self, start: int, chunk: np.ndarray, raw: np.ndarray) -> None:
+        """``chunk`` through the front end, ``raw`` as the microphone gave it (for the wake word)."""
         if self._serve_waiting():
             return
         ringing = self.conversation is not None and self.conversation.ringing
@@ -281,7 +286,7 @@ class Pipeline:
             self._follow_up = False
             self._begin_capture(start, chunk)
             return
-        detection = self.wake.process(chunk)
+        detection = self.wake.process(raw)
         if detection is None:
             self.endpointer.observe(chunk)
             return
@@ -332,7 +337,7 @@ class Pipeline:
             self._turn.result()
             self._turn_done()
 
-    def _respond_step(self, chunk: np.ndarray) -> None:
+    def _respond_step(self, chunk: np.ndarray, raw: np.ndarray) -> None:
         if self._turn is not None and self._turn.done():
             self._turn_done()
             return
@@ -343,7 +348,7 @@ class Pipeline:
             self.emitter.emit(Stopped(what=what))
             return
         if self._speaking.is_set() and self._barge_in_allowed:
-            detection = self.wake.process(chunk)
+            detection = self.wake.process(raw)
             if detection is not None:
                 self.output.stop()
                 self._turn.result()  # playback stops at once; the turn then reports speak_end

@@ -95,18 +95,55 @@ SYNTHESISED_COMMANDS = (
 No volume or app commands: their handlers would change the volume or open apps on the machine running it."""
 
 
-def synthesised_cases(folder: Path, engine, texts: tuple[str, ...] = SYNTHESISED_COMMANDS) -> list:
-    """Each command spoken by Piper and by espeak-ng, written to ``folder`` as WAV, labelled with the intent and
-    slots the engine finds in the text itself (what the command means, whatever the recognizer hears)."""
+COFFEE_CHATTER = (
+    "the coffee here is too strong",
+    "i spilled my latte this morning",
+    "do you like espresso",
+    "my cappuccino is getting cold",
+    "we are out of oat milk",
+    "how much caffeine is in a double shot",
+    "the barista made me a mocha yesterday",
+    "i prefer tea to coffee",
+    "a large americano costs three dollars",
+    "she ordered a latte with soy milk",
+    "where is the nearest coffee shop",
+    "the espresso machine is broken",
+)
+"""Talk about coffee that orders nothing: the coffee plugin's own words, where a forgiving matcher would slip."""
+
+
+def synthesised_cases(folder: Path, engine, texts: tuple[str, ...] = SYNTHESISED_COMMANDS, *, commands: bool = True) -> list:
+    """Each text spoken by Piper and by espeak-ng, written to ``folder`` as WAV. A command is labelled with the
+    intent and slots the engine finds in the text itself (what it means, whatever the recognizer hears); with
+    ``commands=False`` each text must match no template and is labelled out of scope: nothing may be done."""
     from assistant.evaluate.manifest import Case
     from tests.helpers import espeak, piper, silence, trim, write
 
+    folder.mkdir(parents=True, exist_ok=True)
     cases = []
     for i, text in enumerate(texts):
         meaning = engine.recognize(text)
-        if meaning is None or meaning.confidence < 1.0:
+        if commands and (meaning is None or meaning.confidence < 1.0):
             raise ValueError(f"no template matches {text!r} exactly: it cannot label itself")
+        if not commands and meaning is not None:
+            raise ValueError(f"{text!r} is a command ({meaning.name}): it cannot stand for speech that is not one")
         for name, voice in (("piper", piper), ("espeak", espeak)):
             path = write(folder / f"{i:02d}-{name}.wav", np.concatenate([silence(0.5), trim(voice(text)), silence(1.5)]))
-            cases.append(Case(intent=meaning.name, slots=meaning.slots, text=text, line=len(cases) + 1, audio=path))
+            cases.append(Case(intent=meaning.name if commands else None, slots=meaning.slots if commands else {}, text=text, line=len(cases) + 1, audio=path))
     return cases
+
+
+def not_command_cases(folder: Path, engine) -> list:
+    """Sound that is not a command, labelled out of scope: the tests' out-of-scope sentences and
+    :data:`COFFEE_CHATTER` in both voices; real voices that order nothing (wake-dev's 33 people saying "alexa", and
+    "hey jane, turn the lights off"); and coffee-dev's kitchen noise alone, in 5 s pieces (in ``folder``)."""
+    from assistant.evaluate.manifest import Case
+    from tests.helpers import write
+    from tests.intents_helpers import OUT_OF_SCOPE
+
+    cases = synthesised_cases(folder / "spoken", engine, (*OUT_OF_SCOPE, *COFFEE_CHATTER), commands=False)
+    real = [*sorted((DATA / "wake-dev").glob("alexa_*.flac")), DATA / "wake-dev" / "hey_jane.wav"]
+    noise = load_16k(DATA / "coffee-dev" / "kitchen_noise.flac")
+    piece = 5 * 16000
+    real += [write(folder / f"kitchen-{i:02d}.wav", noise[start : start + piece]) for i, start in enumerate(range(0, len(noise) - piece + 1, piece))]
+    return cases + [Case(intent=None, line=len(cases) + n + 1, audio=path) for n, path in enumerate(real)]

@@ -13,6 +13,7 @@ per hour).
     PYTHONPATH=. python bench/bench_accuracy.py --snr 12 6 --limit 20 --no-wake
     PYTHONPATH=. python bench/bench_accuracy.py --measure peak   # Picovoice's SNR definition
     PYTHONPATH=. python bench/bench_accuracy.py --snr 6 --synthesised --no-wake   # + the built-in skills' commands
+    PYTHONPATH=. python bench/bench_accuracy.py --snr 6 --not-commands --no-wake  # + speech that must not be acted on
 
 Each condition is one `assistant eval` run; the same figures come from e.g.
 
@@ -33,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench._common import DATA, REPO, headline, machine, save, synthesised_cases, table  # noqa: E402
+from bench._common import DATA, REPO, headline, machine, not_command_cases, save, synthesised_cases, table  # noqa: E402
 
 SNRS = (24.0, 21.0, 18.0, 15.0, 12.0, 9.0, 6.0)
 COFFEE = DATA / "coffee-dev" / "manifest.jsonl"
@@ -43,6 +44,9 @@ FALSE_ACCEPT_MODELS = ("alexa", "hey_jarvis", "hey_mycroft")
 SYNTHESISED = "synthesised"
 """The condition of ``--synthesised``: bench._common.SYNTHESISED_COMMANDS (built-in skills and coffee) in a Piper
 and an espeak-ng voice, clean; what a change to the recognizer must not cost outside coffee-dev."""
+NOT_COMMANDS = "not commands"
+"""The conditions of ``--not-commands``: bench._common.not_command_cases (speech that orders nothing, and the kitchen
+noise alone), clean and in the noise at the lowest ``--snr``; anything acted on is a false accept."""
 PICOVOICE = {"Rhino": 0.976, "Microsoft LUIS": 0.899, "IBM Watson": 0.868, "Amazon Lex": 0.845, "Google Dialogflow": 0.776}
 
 
@@ -65,18 +69,26 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
     conditions: list[tuple[str, float | None]] = ([] if args.no_clean else [("clean", None)]) + [(f"{snr:g} dB", snr) for snr in args.snr]
     if args.synthesised:
         conditions.append((SYNTHESISED, None))
+    if args.not_commands:
+        conditions += [(NOT_COMMANDS, None)] + ([(f"{NOT_COMMANDS}, {min(args.snr):g} dB", min(args.snr))] if args.snr else [])
     rows = []
     spoken = tempfile.TemporaryDirectory(prefix="synthesised-")  # the synthesised commands' WAV files
     for condition, snr in conditions:
         noise = NoiseMixer.from_file(NOISE, snr, seed=args.seed, measure=args.measure) if snr is not None else None
-        cases = coffee if condition != SYNTHESISED else synthesised_cases(Path(spoken.name), resources.intents)
+        if condition == SYNTHESISED:
+            cases = synthesised_cases(Path(spoken.name) / "commands", resources.intents)
+        elif condition.startswith(NOT_COMMANDS):
+            cases = not_command_cases(Path(spoken.name) / "not-commands", resources.intents)
+        else:
+            cases = coffee
         before = dict(getattr(resources.asr, "stats", {}))
         report = AudioEvaluator(config, resources, noise=noise).evaluate(cases, progress=args.progress)
         summary = report.summary()
         if args.details:
             Path(args.details).mkdir(parents=True, exist_ok=True)
             lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
-            (Path(args.details) / f"{condition if snr is None else f'snr{snr:g}'}.jsonl").write_text("".join(lines))
+            stem = condition if snr is None else f"snr{snr:g}" if not condition.startswith(NOT_COMMANDS) else f"{NOT_COMMANDS} snr{snr:g}"
+            (Path(args.details) / f"{stem}.jsonl").write_text("".join(lines))
         wrong = [o.to_dict() for o in report.outcomes if not o.right]
         rows.append(
             {
@@ -87,15 +99,17 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
                 "accepted": sum(o.right for o in report.outcomes),
                 "clips": len(report.outcomes),
                 "extra_actions": sum(o.extra_actions > 0 for o in report.outcomes),
+                "false_accepts": summary["false_accepts"],
                 "realtime_factor": summary["realtime_factor"],
                 **_decode_cost(before, getattr(resources.asr, "stats", {}), len(report.outcomes)),
                 "wrong": wrong,
             }
         )
-        print(f"{rows[-1]['condition']:>8}: {rows[-1]['accepted']}/{rows[-1]['clips']} accepted", file=sys.stderr, flush=True)
+        said = f"{rows[-1]['false_accepts']} acted on" if condition.startswith(NOT_COMMANDS) else f"{rows[-1]['accepted']}/{rows[-1]['clips']} accepted"
+        print(f"{condition:>8}: {said}", file=sys.stderr, flush=True)
     resources.close()
     spoken.cleanup()
-    noisy = [r["command_acceptance"] for r in rows if r["snr_db"] is not None]
+    noisy = [r["command_acceptance"] for r in rows if r["snr_db"] is not None and not r["condition"].startswith(NOT_COMMANDS)]
     average = {"noise_conditions": len(noisy), "command_acceptance": round(statistics.mean(noisy), 4) if noisy else None}
     return rows, average
 
@@ -148,12 +162,15 @@ def main() -> None:
     parser.add_argument("--no-clean", action="store_true", help="skip the clean condition")
     parser.add_argument("--no-wake", action="store_true", help="skip the wake word part")
     parser.add_argument("--synthesised", action="store_true", help="also the synthesised commands for the built-in skills and coffee (Piper and espeak-ng, clean)")
+    parser.add_argument("--not-commands", action="store_true", help="also speech that is not a command and kitchen noise alone, clean and at the lowest --snr: what is acted on is a false accept")
     parser.add_argument("--progress", action="store_true", default=None, help="always draw progress bars (default: on a terminal)")
     args = parser.parse_args()
 
     rows, average = accuracy(args)
     wake_result = None if args.no_wake else wake(args)
 
+    refusals = [r for r in rows if r["condition"].startswith(NOT_COMMANDS)]
+    rows = [r for r in rows if r not in refusals]
     orders = max((r["clips"] for r in rows if r["condition"] != SYNTHESISED), default=0)
     sets = ([f"coffee-dev ({orders} real orders)"] if orders else []) + ([f"{SYNTHESISED} commands (built-ins and coffee, Piper and espeak-ng)"] if args.synthesised else [])
     print(f"\nCommand acceptance, {' and '.join(sets)}, coffee plugin, whisper tiny.en; noise: kitchen, SNR by {args.measure} power, seed {args.seed}; {machine()}\n")
@@ -165,6 +182,10 @@ def main() -> None:
         cost = [[r["condition"], r["decode_ms_per_command"], r["rescore_ms_per_command"], r["rescored_windows"]] for r in rows]
         print("\nwhisper decode time per command (ms, wall clock) and what the grammar rescoring added (asr.rescore)\n")
         print(table(["condition", "decode ms/command", "of which rescoring", "windows rescored"], cost))
+    if refusals:
+        print("\nSpeech that is not a command (the out-of-scope sentences and talk about coffee in Piper and espeak-ng, real voices ordering nothing) and the kitchen noise alone in 5 s pieces: what was acted on\n")
+        acted = [[r["condition"], r["clips"], r["false_accepts"], "; ".join(f"{w['text']!r} → {w['got']['intent'] or 'a second command'}" for w in r["wrong"]) or "-"] for r in refusals]
+        print(table(["condition", "clips", "false accepts", "acted on"], acted))
     print("\nPicovoice's published averages over noise: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in PICOVOICE.items()))
     lines = [headline("command acceptance, clean", r["command_acceptance"], "ratio") for r in rows if r["condition"] == "clean"]
     if average["command_acceptance"] is not None:
@@ -177,7 +198,8 @@ def main() -> None:
             headline("wake word detected (alexa, wake-dev)", w["alexa_detection_rate"], "ratio"),
             headline("wake false accepts (3 models, coffee-dev speech)", w["false_accepts_per_hour"], "per hour"),
         ]
-    payload = {"snr_measure": args.measure, "seed": args.seed, "conditions": rows, "average_over_noise": average, "wake": wake_result, "picovoice_published": PICOVOICE}
+    lines += [headline(f"false accepts, {r['condition']} ({r['clips']} clips)", r["false_accepts"], "clips") for r in refusals]
+    payload = {"snr_measure": args.measure, "seed": args.seed, "conditions": rows, "not_commands": refusals, "average_over_noise": average, "wake": wake_result, "picovoice_published": PICOVOICE}
     print(f"\nwrote {save('accuracy', payload, headline=lines)}")
 
 

@@ -37,6 +37,22 @@ def test_noise_is_mixed_at_the_asked_ratio(kitchen, measure, snr):
     assert len(mixed) == len(speech) and mixed.dtype == np.int16
 
 
+@pytest.mark.parametrize("measure", ["mean", "peak"])
+def test_noise_around_the_speech_continues_the_noise_under_it_at_the_same_level(kitchen, measure):
+    """What a microphone that is always on hears: the kitchen before and after the word, not silence."""
+    speech = read(CLIP)
+    plain = mix_at_snr(speech, kitchen, 6.0, np.random.default_rng(1), measure)
+    around = mix_at_snr(speech, kitchen, 6.0, np.random.default_rng(1), measure, context=16000)
+    assert len(around) == len(speech) + 32000
+    assert np.array_equal(around[16000:-16000], plain)  # the ratio is the speech's own; the mix under it is unchanged
+    lead, tail = around[:16000].astype(np.float64), around[-16000:].astype(np.float64)
+    under = plain.astype(np.float64) - speech
+    for part in (lead, tail):  # the same noise, at the same gain, on both sides
+        assert 10 * np.log10(np.mean(part**2) / np.mean(under**2)) == pytest.approx(0.0, abs=6.0)
+    with pytest.raises(ValueError, match="number of samples"):
+        mix_at_snr(speech, kitchen, 6.0, np.random.default_rng(1), context=-1)
+
+
 def test_each_clip_gets_its_own_noise_whatever_else_is_run(kitchen):
     speech = read(CLIP)
     mixer = NoiseMixer(kitchen, 12.0, seed=7)

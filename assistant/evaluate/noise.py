@@ -39,8 +39,15 @@ def power(samples: np.ndarray, measure: SnrMeasure = "mean") -> float:
     return float((blocks * blocks).mean(axis=1).max())
 
 
-def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Generator, measure: SnrMeasure = "mean") -> np.ndarray:
+def mix_at_snr(
+    speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Generator, measure: SnrMeasure = "mean", *, context: int = 0
+) -> np.ndarray:
     """``speech`` (int16) plus a random stretch of ``noise`` scaled to ``snr_db``; int16 out.
+
+    ``context`` samples of the same, continuing noise come before and after the
+    speech (the ratio is still measured over the speech's span): a microphone that
+    listens all the time hears the kitchen before the word, and a wake engine or a
+    noise suppressor settles on it as it would live.
 
     The noise repeats if it is shorter than the speech. A mix that would clip
     is scaled down whole, which keeps the ratio. Digital silence has no power
@@ -48,16 +55,19 @@ def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.ran
     """
     if len(noise) == 0:
         raise ValueError("the noise is empty")
+    if context < 0:
+        raise ValueError(f"context is a number of samples, not {context}")
     signal = power(speech, measure)
     if signal == 0.0 or len(speech) == 0:
         return speech.copy()
     offset = int(rng.integers(0, len(noise)))
-    segment = np.take(noise, np.arange(offset, offset + len(speech)), mode="wrap").astype(np.float64)
-    noise_power = power(segment, measure)
+    segment = np.take(noise, np.arange(offset - context, offset + len(speech) + context), mode="wrap").astype(np.float64)
+    noise_power = power(segment[context : context + len(speech)], measure)
     if noise_power == 0.0:
         raise ValueError("the noise is digital silence where it was taken")
     gain = np.sqrt(signal / (noise_power * 10 ** (snr_db / 10)))
-    mixed = speech.astype(np.float64) + gain * segment
+    mixed = gain * segment
+    mixed[context : context + len(speech)] += speech
     peak = float(np.abs(mixed).max())
     if peak > INT16_MAX:
         mixed *= INT16_MAX / peak
