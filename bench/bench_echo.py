@@ -27,9 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import DATA, headline, load_16k, machine, save, table  # noqa: E402
+from bench.bench_wake import CHUNK, RATE, our_detector  # noqa: E402
 
-RATE = 16000
-CHUNK = 1280
 WORD_AT = 2.5
 """Seconds into the reply when the user says the wake word."""
 REPLY = (
@@ -100,11 +99,9 @@ def main() -> None:
     parser.add_argument("--clips", type=int, help="the first N wake-dev alexa recordings only")
     parser.add_argument("--aec-args", default=AEC_ARGS, help=f"module-echo-cancel's WebRTC settings (default {AEC_ARGS!r})")
     args = parser.parse_args()
-    from assistant.assembly import make_wake
-    from assistant.config import Config
     from tests.helpers import piper
 
-    detector = make_wake(Config.model_validate({"wake": {"engine": "microwakeword", "models": ["alexa"]}, "asr": {"engine": "none"}}))
+    detector = our_detector("microwakeword", ["alexa"])
     words = [load_16k(p) for p in sorted((DATA / "wake-dev").glob("alexa_*.flac"))[: args.clips]]
     reply = piper(REPLY)
     reply = (reply.astype(np.float64) * (0.5 * 32767 / np.abs(reply).max())).astype(np.int16)

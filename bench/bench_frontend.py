@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import DATA, headline, load_16k, machine, save, table  # noqa: E402
+from bench.bench_wake import CHUNK, FALSE_ACCEPT_MODELS, RATE, our_detector  # noqa: E402
 
 COFFEE = DATA / "coffee-dev"
 FRAME = 160
@@ -55,21 +56,16 @@ def change_db(before: np.ndarray, after: np.ndarray, where: np.ndarray) -> float
 
 
 def run(level: int, auto_gain: int, noise: np.ndarray, clips: list[np.ndarray]) -> dict:
-    from assistant.audio.processing import WebRtcProcessor
-
     cpu = 0.0
     samples = 0
 
     def through(audio: np.ndarray) -> np.ndarray:
         nonlocal cpu, samples
-        processor = WebRtcProcessor(level, auto_gain)
-        out = []
         started = time.process_time()
-        for i in range(0, len(audio), 1280):
-            out.append(processor.process(audio[i : i + 1280]))
+        out = through_front_end(audio, level, auto_gain)
         cpu += time.process_time() - started
         samples += len(audio)
-        return np.concatenate(out)
+        return out
 
     cleaned = through(noise)
     before, after = frame_db(noise)[100:], frame_db(cleaned)[100:]
@@ -87,35 +83,30 @@ def run(level: int, auto_gain: int, noise: np.ndarray, clips: list[np.ndarray]) 
 
 WAKE_CONDITIONS = [("clean", None, "mean"), ("10 dB", 10.0, "mean"), ("6 dB", 6.0, "mean"), ("10 dB peak", 10.0, "peak"), ("6 dB peak", 6.0, "peak")]
 WAKE_DRAWS = 3
-FALSE_ACCEPT_MODELS = ["alexa", "hey_jarvis", "hey_mycroft", "okay_nabu"]
-CHUNK = 1280
-RATE = 16000
 NOISE_AROUND = 2 * RATE
 """The same noise goes on this long before and after each wake word."""
 
 
-def through_front_end(audio: np.ndarray, level: int | None) -> np.ndarray:
-    """A stream's audio as the engine hears it: through a fresh front end at ``level`` (None = off), whole chunks."""
+def through_front_end(audio: np.ndarray, level: int | None, auto_gain: int = 0) -> np.ndarray:
+    """A stream's audio through a fresh front end at ``level`` (None = off), in the pipeline's 80 ms chunks."""
     from assistant.audio.processing import WebRtcProcessor
 
-    audio = audio[: len(audio) // CHUNK * CHUNK]
     if level is None:
         return audio
-    processor = WebRtcProcessor(level, 0)
-    cleaned = np.concatenate([processor.process(chunk) for chunk in audio.reshape(-1, CHUNK)])
+    processor = WebRtcProcessor(level, auto_gain)
+    cleaned = np.concatenate([processor.process(audio[i : i + CHUNK]) for i in range(0, len(audio), CHUNK)])
     processor.close()
     return cleaned
 
 
+def in_chunks(audio: np.ndarray) -> np.ndarray:
+    return audio[: len(audio) // CHUNK * CHUNK].reshape(-1, CHUNK)
+
+
 def wake_in_noise(engine: str, levels: list[int | None], alexa: list[np.ndarray], speech: list[np.ndarray], noise: np.ndarray) -> list[dict]:
     """Per front-end level: "alexa" detected per condition, and the four models' false accepts on speech."""
-    from assistant.assembly import make_wake
-    from assistant.config import Config
     from assistant.evaluate.noise import mix_at_snr
     from assistant.wake import scan
-
-    def detector(models: list[str]):
-        return make_wake(Config.model_validate({"wake": {"engine": engine, "models": models}, "asr": {"engine": "none"}}))
 
     def heard(clip: np.ndarray, snr: float | None, measure: str, draw: int, key: int) -> np.ndarray:
         if snr is None:
@@ -123,17 +114,17 @@ def wake_in_noise(engine: str, levels: list[int | None], alexa: list[np.ndarray]
         return mix_at_snr(clip, noise, snr, np.random.default_rng([draw, key]), measure, context=NOISE_AROUND)
 
     rows = []
-    alexa_detector, everyone = detector(["alexa"]), detector(FALSE_ACCEPT_MODELS)
+    alexa_detector, everyone = our_detector(engine, ["alexa"]), our_detector(engine, FALSE_ACCEPT_MODELS)
     for level in levels:
         row: dict = {"engine": engine, "noise_suppression": level}
         for name, snr, measure in WAKE_CONDITIONS:
             draws = 1 if snr is None else WAKE_DRAWS
             mixes = [heard(clip, snr, measure, d, k) for d in range(draws) for k, clip in enumerate(alexa)]
-            hits = sum(any(h["model"] == "alexa" for h in scan(alexa_detector, through_front_end(m, level).reshape(-1, CHUNK)).detections) for m in mixes)
+            hits = sum(any(h["model"] == "alexa" for h in scan(alexa_detector, in_chunks(through_front_end(m, level))).detections) for m in mixes)
             row[name] = [hits, len(mixes)]
         for name, snr in (("false accepts, clean speech", None), ("false accepts, speech at 6 dB peak", 6.0)):
             mixes = [heard(clip, snr, "peak", 0, k) for k, clip in enumerate(speech)]
-            row[name] = sum(len(scan(everyone, through_front_end(m, level).reshape(-1, CHUNK)).detections) for m in mixes)
+            row[name] = sum(len(scan(everyone, in_chunks(through_front_end(m, level))).detections) for m in mixes)
         row["speech_minutes"] = sum(len(c) for c in speech) / RATE / 60
         rows.append(row)
     alexa_detector.close()
