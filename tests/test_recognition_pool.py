@@ -43,7 +43,13 @@ def resources(config):
 
 
 def hold(pool: RecognitionPool) -> threading.Event:
-    """Take the pool's workers until the returned event is set."""
+    """Take the pool's workers until the returned event is set. The pool is shared by the module's tests: a
+    reading an earlier test dropped may still be running (a started decode cannot be cancelled), so wait for
+    it first, or this test's count of waiting readings would include it."""
+    deadline = time.monotonic() + 60
+    while pool.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.pending == 0, "a reading of an earlier test is still running after 60 s"
     release = threading.Event()
     for _ in range(pool.workers):
         pool.submit(lambda: (release.wait(60), Transcription("", None))[1])
