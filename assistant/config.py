@@ -62,6 +62,7 @@ class AudioConfig(_Section):
 
         return self.block_ms * SAMPLE_RATE // 1000
 
+
 WakeEngine = Literal["microwakeword", "openwakeword"]
 
 

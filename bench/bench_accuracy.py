@@ -44,6 +44,7 @@ FALSE_ACCEPT_MODELS = ("alexa", "hey_jarvis", "hey_mycroft")
 SYNTHESISED = "synthesised"
 """The condition of ``--synthesised``: bench._common.SYNTHESISED_COMMANDS (built-in skills and coffee) in a Piper
 and an espeak-ng voice, clean; what a change to the recognizer must not cost outside coffee-dev."""
+COFFEE_SET = "coffee-dev"
 NOT_COMMANDS = "not commands"
 """The conditions of ``--not-commands``: bench._common.not_command_cases (speech that orders nothing, and the kitchen
 noise alone), clean and in the noise at the lowest ``--snr``; anything acted on is a false accept."""
@@ -68,19 +69,22 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
     coffee = read_manifest(COFFEE)[: args.limit]
     seeds = args.seed
     several = len(seeds) > 1
-    conditions: list[tuple[str, float | None, int]] = [] if args.no_clean else [("clean", None, seeds[0])]
-    conditions += [(f"{snr:g} dB" + (f", seed {seed}" if several else ""), snr, seed) for snr in args.snr for seed in seeds]
+    # (label, which clips, SNR or None for clean, seed of the noise)
+    conditions: list[tuple[str, str, float | None, int]] = [] if args.no_clean else [("clean", COFFEE_SET, None, seeds[0])]
+    conditions += [(f"{snr:g} dB" + (f", seed {seed}" if several else ""), COFFEE_SET, snr, seed) for snr in args.snr for seed in seeds]
     if args.synthesised:
-        conditions.append((SYNTHESISED, None, seeds[0]))
+        conditions.append((SYNTHESISED, SYNTHESISED, None, seeds[0]))
     if args.not_commands:
-        conditions += [(NOT_COMMANDS, None, seeds[0])] + ([(f"{NOT_COMMANDS}, {min(args.snr):g} dB", min(args.snr), seeds[0])] if args.snr else [])
+        conditions.append((NOT_COMMANDS, NOT_COMMANDS, None, seeds[0]))
+        if args.snr:
+            conditions.append((f"{NOT_COMMANDS}, {min(args.snr):g} dB", NOT_COMMANDS, min(args.snr), seeds[0]))
     rows = []
     spoken = tempfile.TemporaryDirectory(prefix="synthesised-")  # the synthesised commands' WAV files
-    for condition, snr, seed in conditions:
+    for condition, clips, snr, seed in conditions:
         noise = NoiseMixer.from_file(NOISE, snr, seed=seed, measure=args.measure) if snr is not None else None
-        if condition == SYNTHESISED:
+        if clips == SYNTHESISED:
             cases = synthesised_cases(Path(spoken.name) / "commands", resources.intents)
-        elif condition.startswith(NOT_COMMANDS):
+        elif clips == NOT_COMMANDS:
             cases = not_command_cases(Path(spoken.name) / "not-commands", resources.intents)
         else:
             cases = coffee
@@ -92,7 +96,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
             lines = [json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in report.outcomes]
             if snr is None:
                 stem = condition
-            elif condition.startswith(NOT_COMMANDS):
+            elif clips == NOT_COMMANDS:
                 stem = f"{NOT_COMMANDS} snr{snr:g}"
             else:
                 stem = f"snr{snr:g}" + (f" seed{seed}" if several else "")
@@ -101,6 +105,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
         rows.append(
             {
                 "condition": condition,
+                "clips_set": clips,
                 "snr_db": snr,
                 "seed": seed,
                 "command_acceptance": summary["command_acceptance"],
@@ -114,11 +119,11 @@ def accuracy(args: argparse.Namespace) -> tuple[list[dict], dict]:
                 "wrong": wrong,
             }
         )
-        said = f"{rows[-1]['false_accepts']} acted on" if condition.startswith(NOT_COMMANDS) else f"{rows[-1]['accepted']}/{rows[-1]['clips']} accepted"
+        said = f"{rows[-1]['false_accepts']} acted on" if clips == NOT_COMMANDS else f"{rows[-1]['accepted']}/{rows[-1]['clips']} accepted"
         print(f"{condition:>8}: {said}", file=sys.stderr, flush=True)
     resources.close()
     spoken.cleanup()
-    noisy = [r["command_acceptance"] for r in rows if r["snr_db"] is not None and not r["condition"].startswith(NOT_COMMANDS)]
+    noisy = [r["command_acceptance"] for r in rows if r["snr_db"] is not None and r["clips_set"] == COFFEE_SET]
     average = {"noise_conditions": len(noisy), "command_acceptance": round(statistics.mean(noisy), 4) if noisy else None}
     return rows, average
 
@@ -178,18 +183,19 @@ def main() -> None:
     rows, average = accuracy(args)
     wake_result = None if args.no_wake else wake(args)
 
-    refusals = [r for r in rows if r["condition"].startswith(NOT_COMMANDS)]
-    rows = [r for r in rows if r not in refusals]
-    orders = max((r["clips"] for r in rows if r["condition"] != SYNTHESISED), default=0)
+    refusals = [r for r in rows if r["clips_set"] == NOT_COMMANDS]
+    rows = [r for r in rows if r["clips_set"] != NOT_COMMANDS]
+    orders = max((r["clips"] for r in rows if r["clips_set"] == COFFEE_SET), default=0)
+    draws = f" × {len(args.seed)} draws" if len(args.seed) > 1 else ""
     sets = ([f"coffee-dev ({orders} real orders)"] if orders else []) + ([f"{SYNTHESISED} commands (built-ins and coffee, Piper and espeak-ng)"] if args.synthesised else [])
     print(f"\nCommand acceptance, {' and '.join(sets)}, coffee plugin, whisper tiny.en; noise: kitchen, SNR by {args.measure} power, seed {' '.join(map(str, args.seed))}; {machine()}\n")
     body = [[r["condition"], f"{100 * r['command_acceptance']:.1f}%", f"{r['accepted']}/{r['clips']}", f"{100 * r['intent_only_accuracy']:.1f}%", r["extra_actions"], f"{r['realtime_factor']:.3f}"] for r in rows]
-    if len(args.seed) > 1:  # each level over its draws of the noise
+    if draws:  # each level over its draws of the noise
         for snr in args.snr:
             level = [r for r in rows if r["snr_db"] == snr]
-            body.append([f"{snr:g} dB, {len(level)} draws", f"{100 * sum(r['accepted'] for r in level) / sum(r['clips'] for r in level):.1f}%", f"{sum(r['accepted'] for r in level)}/{sum(r['clips'] for r in level)}", "", "", ""])
+            accepted, clips = sum(r["accepted"] for r in level), sum(r["clips"] for r in level)
+            body.append([f"{snr:g} dB, {len(level)} draws", f"{100 * accepted / clips:.1f}%", f"{accepted}/{clips}", "", "", ""])
     if average["command_acceptance"] is not None:
-        draws = f" × {len(args.seed)} draws" if len(args.seed) > 1 else ""
         body.append([f"average of {len(args.snr)} noise levels{draws}", f"{100 * average['command_acceptance']:.1f}%", "", "", "", ""])
     print(table(["condition", "command acceptance", "accepted", "intent right", "clips with 2+ actions", "x real time"], body))
     if any("decode_ms_per_command" in r for r in rows):
@@ -203,7 +209,7 @@ def main() -> None:
     print("\nPicovoice's published averages over noise: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in PICOVOICE.items()))
     lines = [headline("command acceptance, clean", r["command_acceptance"], "ratio") for r in rows if r["condition"] == "clean"]
     if average["command_acceptance"] is not None:
-        lines.append(headline(f"command acceptance, average of {len(args.snr)} noise levels" + (f" × {len(args.seed)} draws" if len(args.seed) > 1 else ""), average["command_acceptance"], "ratio", raw=PICOVOICE["Rhino"], raw_name="Rhino (published)"))
+        lines.append(headline(f"command acceptance, average of {len(args.snr)} noise levels{draws}", average["command_acceptance"], "ratio", raw=PICOVOICE["Rhino"], raw_name="Rhino (published)"))
     if wake_result is not None:
         w = wake_result
         print(f"\nWake word: alexa detected in {100 * w['alexa_detection_rate']:.1f}% of {w['alexa_clips']} wake-dev clips; "

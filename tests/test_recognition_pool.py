@@ -43,9 +43,10 @@ def resources(config):
 
 
 def hold(pool: RecognitionPool) -> threading.Event:
-    """Take the pool's workers until the returned event is set. The pool is shared by the module's tests: a
-    reading an earlier test dropped may still be running (a started decode cannot be cancelled), so wait for
-    it first, or this test's count of waiting readings would include it."""
+    """Take the pool's workers until the returned event is set. The pool is shared by the module's tests: an
+    earlier test's reading still counts as pending until its worker has given the memory back (the trim runs
+    after the test already has its transcript), and one it dropped may still be decoding; wait for both, or
+    this test's count of waiting readings would include them."""
     deadline = time.monotonic() + 60
     while pool.pending and time.monotonic() < deadline:
         time.sleep(0.01)
