@@ -138,6 +138,34 @@ def test_out_of_scope_text_is_rejected(engine_with_coffee, text):
     assert engine_with_coffee.recognize(text) is None
 
 
+@pytest.mark.parametrize("text", ["and a little", "a little"])
+def test_words_that_only_resemble_a_command_are_not_repaired_into_it(engine_with_coffee, text):
+    """A clatter after a real order in kitchen noise, read as "and a little", was acted on as a second order,
+    "a latte" (confidence 0.79): no word of it that carries meaning is heard as a template spells it."""
+    assert engine_with_coffee.recognize(text) is None
+    assert engine_with_coffee.recognize("a latte").slots == {"coffeeDrink": "latte"}
+    assert engine_with_coffee.recognize("a large latte with home milk").slots["milkAmount"] == "some milk"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("give me a twenty ounce triple shot americano with soy", "soy milk"),  # "milk" lost in kitchen noise
+        ("espresso with lots of almond", "lots of almond milk"),
+        ("a large latte with whole", "whole milk"),
+    ],
+)
+def test_a_value_heard_without_its_last_word_is_that_value_not_another(engine_with_coffee, text, value):
+    """ "soy" with "milk" unheard costs what "milk" misheard as "soy" costs; the heard word decides the tie
+    (the second was taken: confidence 0, as no word of the value was heard, and the order was not acted on)."""
+    assert engine_with_coffee.recognize(text).slots["milkAmount"] == value
+
+
+def test_a_word_the_list_does_not_know_still_reads_as_a_misheard_value(engine_with_coffee):
+    """ "extra" is no coffee: "iced" misheard (as whisper did in kitchen noise) stays the reading."""
+    assert engine_with_coffee.recognize("make me an extra mocha with sweetener and soy milk").slots["coffeeDrink"] == "iced mocha"
+
+
 def test_out_of_scope_text_is_told_how_close_the_best_guess_came(engine):
     told = engine.interpret("tell me a story about dragons")
     assert told.match is None and 0.0 < told.closest < engine.fuzzy_threshold

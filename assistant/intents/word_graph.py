@@ -57,6 +57,8 @@ class WordGraph:
         self.has_any = False
         self.choices: dict[int, tuple[tuple[str, ...], ...]] = {}
         """Per list's exit node: every spelling of its values, in words (what a repaired slot could have been)."""
+        self.slots_of: dict[str, set[int]] = {}
+        """Per word: the lists (by slot id) whose values spell it."""
         for template in templates:
             end = self._build(template, 0, -1)
             if end != 0:
@@ -184,6 +186,7 @@ class WordGraph:
                         child = self._node()
                         children[(node, token)] = child
                         self._arc(node, child, WORD, token, slot)
+                        self.slots_of.setdefault(token, set()).add(slot)
                     node = child
                 if node != src:
                     ends.append((node, choice.value))
