@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import subprocess
 import sys
@@ -98,14 +97,13 @@ def write(path: Path | str, samples: np.ndarray, rate: int = RATE, subtype: str 
 def in_kitchen_noise(clip: str, snr_db: float | None, seed: int = 0) -> np.ndarray:
     """A coffee-dev order (its file name starts with ``clip``) mixed with the set's kitchen noise as
     ``bench_accuracy --measure peak`` mixes it (peak-frame SNR, the clip's manifest line); None: clean."""
-    from assistant.evaluate import NoiseMixer
+    from assistant.evaluate import NoiseMixer, read_manifest
 
-    lines = [json.loads(line)["audio"] for line in (COFFEE_DEV / "manifest.jsonl").read_text().splitlines()]
-    line = next(i for i, audio in enumerate(lines, start=1) if f"/{clip}" in audio)
-    clean = read(COFFEE_DEV / lines[line - 1])
+    case = next(c for c in read_manifest(COFFEE_DEV / "manifest.jsonl") if c.audio.name.startswith(clip))
+    clean = read(case.audio)
     if snr_db is None:
         return clean
-    return NoiseMixer.from_file(COFFEE_DEV / "kitchen_noise.flac", snr_db, seed=seed, measure="peak").mix(clean, line)
+    return NoiseMixer.from_file(COFFEE_DEV / "kitchen_noise.flac", snr_db, seed=seed, measure="peak").mix(clean, case.line)
 
 
 def add_noise(samples: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
