@@ -153,17 +153,62 @@ def test_words_that_only_resemble_a_command_are_not_repaired_into_it(engine_with
         ("give me a twenty ounce triple shot americano with soy", "soy milk"),  # "milk" lost in kitchen noise
         ("espresso with lots of almond", "lots of almond milk"),
         ("a large latte with whole", "whole milk"),
+        ("espresso with lots of almond and sugar", "lots of almond milk"),  # not at the end: the tie decides
+        ("a large latte with whole and sugar", "whole milk"),
     ],
 )
 def test_a_value_heard_without_its_last_word_is_that_value_not_another(engine_with_coffee, text, value):
-    """ "soy" with "milk" unheard costs what "milk" misheard as "soy" costs; the heard word decides the tie
-    (the second was taken: confidence 0, as no word of the value was heard, and the order was not acted on)."""
+    """Within a command, "almond" with "milk" unheard costs what "milk" misheard as "almond" costs, and the heard
+    word decides the tie (the second was taken: confidence 0, as no word of the value was heard, and the order
+    was not acted on); at its end, a value begun and not finished costs less (``UNHEARD_END_COST``)."""
     assert engine_with_coffee.recognize(text).slots["milkAmount"] == value
 
 
 def test_a_word_the_list_does_not_know_still_reads_as_a_misheard_value(engine_with_coffee):
     """ "extra" is no coffee: "iced" misheard (as whisper did in kitchen noise) stays the reading."""
     assert engine_with_coffee.recognize("make me an extra mocha with sweetener and soy milk").slots["coffeeDrink"] == "iced mocha"
+
+
+def test_a_value_cut_short_at_the_end_of_a_command_is_the_value_begun(engine_with_coffee):
+    """Whisper tiny.en heard "a little bit of skim milk" as "... a little bit of skin" in kitchen noise (6 and 9
+    dB): the last word of a command is the one noise takes. "skin" begins skim milk; read as "milk" misheard it
+    was a little bit of milk, the wrong order."""
+    match = engine_with_coffee.recognize("i want a medium roast iced mocha with sugar and a little bit of skin")
+    assert match.slots["milkAmount"] == "a little bit of skim milk"
+
+
+@pytest.mark.parametrize(("text", "slots"), [("can i get a", None), ("can i get a large latte with", {"size": "large", "coffeeDrink": "latte"})])
+def test_a_command_cut_short_gets_no_value_it_never_began(engine_with_coffee, text, slots):
+    """Only a value a heard word began may end unheard: no drink is made up for "can i get a", no milk for "with"."""
+    match = engine_with_coffee.recognize(text)
+    assert (match.slots if match else None) == slots
+
+
+def test_a_clearly_better_repair_of_another_reading_replaces_the_first(engine_with_coffee):
+    """Whisper's beams in kitchen noise (6 dB): its first reading lost "with soy milk", its second kept "with soy"."""
+    heard = ["give me a twenty ounce triple shot americano whistling", "give me a twenty ounce triple shot americano with soy"]
+    match = engine_with_coffee.recognize(heard[0], heard[1:])
+    assert (match.text, match.slots["milkAmount"]) == (heard[1], "soy milk")
+    assert engine_with_coffee.interpret(heard[0], heard[1:]).match == match
+
+
+def test_another_reading_barely_closer_to_a_command_does_not_replace_the_first(engine_with_coffee):
+    """Whisper's first reading "lots of holes bit" is lots of whole milk; its third, "lots of colesbit", repairs
+    to lots of milk a little more confidently (0.881 against 0.864): too little to overrule the likelier reading."""
+    heard = [
+        "may i have a twelve ounce triple shot of americano sugar and lots of holes bit",
+        "may i have a twelve ounce triple shot of americano sugar and lots of colesbit",
+    ]
+    match = engine_with_coffee.recognize(heard[0], heard[1:])
+    assert (match.text, match.slots["milkAmount"]) == (heard[0], "lots of whole milk")
+
+
+def test_other_readings_never_make_a_command_of_speech_that_is_not_one(engine_with_coffee):
+    """A question about coffee (the not-commands set, clean): whisper's fourth reading "would you like espresso"
+    repairs to an espresso order, but the first is out of scope, so nothing is ordered."""
+    heard = ["do you like espresso", "you like espresso", "like espresso", "would you like espresso"]
+    assert engine_with_coffee.recognize(heard[0], heard[1:]) is None
+    assert engine_with_coffee.interpret(heard[0], heard[1:]).match is None
 
 
 def test_out_of_scope_text_is_told_how_close_the_best_guess_came(engine):

@@ -8,8 +8,10 @@ Costs: a template word heard as another word costs 1 − similarity (normalised
 edit distance, so "rose"/"roast" and "media"/"medium" are close, "set"/"stop"
 are not); two heard words spelling one template word ("fire fox") cost their
 difference + 0.1; a template word not heard costs 1 (0.5 for little words like
-"a", "the", "for"); an extra word costs 1 (0.3 for fillers like "um",
-"please"); a word taken by a wildcard slot costs 0.5. The confidence is
+"a", "the", "for"; 0.5 when it would end a slot value the last heard word
+began: "a little bit of skin" is skim milk with "milk" lost); an extra word
+costs 1 (0.3 for fillers like "um", "please"); a word taken by a wildcard
+slot costs 0.5. The confidence is
 1 − cost / max(words heard, template words on the path); a slot value that is
 mostly wrong caps it, so "set a timer for dragons minutes" is not a timer, and
 a slot none of whose content words was heard is an invention, not a repair:
@@ -53,9 +55,17 @@ SLOT_FLOOR = 0.5
 """A slot value matched worse than this caps the confidence at its similarity."""
 OTHER_VALUE_COST = 1e-3
 """Added when a heard word that one of a list's values spells is read as another word of that list: of two
-paths that cost the same, the one that reads it as itself wins ("with soy" is soy milk with "milk" not heard,
-not "milk" misheard as "soy"; "lots of almond" is lots of almond milk). A word the list does not know ("extra
-mocha") still ties as before, where "iced" misheard is as likely as a word too many."""
+paths that cost the same, the one that reads it as itself wins ("lots of almond and sugar" is lots of almond
+milk with "milk" not heard, not "milk" misheard as "almond"). At the end of a command ``UNHEARD_END_COST``
+decides before any tie. A word the list does not know ("extra mocha") still ties as before, where "iced"
+misheard is as likely as a word too many."""
+UNHEARD_END_COST = 0.5
+"""A template word not heard that would finish a slot value the last heard word began. The end of a command
+is where whisper loses words in noise (the voice falls, and the clatter masks what is left), so a value heard
+without its last word ("with soy", "a little bit of skin") is that value, not its last word misheard as the
+heard one ("skin" read as "milk": a little bit of milk). Only a value begun by a word heard like a word of it
+(not one of the whole-cost substitutions), and the word still counts as not heard: a value none of whose
+content words was heard is still an invention. Measured in README "In kitchen noise"."""
 EVIDENCE_MAX_COST = 0.2
 """A repair needs at least one of its template's content words (not a function word, not free text) heard at
 most this far from its spelling, or a number heard in range. Found in kitchen noise: a clatter after an order,
@@ -65,9 +75,10 @@ and none of bench_intents' misheard sentences."""
 BEAM = 4.0
 """States costing this much more than the best one in their column are dropped."""
 
-_CONSUME, _INSERT, _LOOP, _SKIP, _FOLLOW, _MERGE = range(6)
+_CONSUME, _INSERT, _LOOP, _SKIP, _FOLLOW, _MERGE, _UNFINISHED = range(7)
 """How a step of a path got to its node: read a heard word along an arc, an extra heard word, a heard word
-into a wildcard that already has one, a template word not heard, an empty arc, two heard words as one."""
+into a wildcard that already has one, a template word not heard, an empty arc, two heard words as one, a word
+not heard after the last one heard that finishes the slot value it began (``UNHEARD_END_COST``)."""
 _TOKENS_USED = {_CONSUME: 1, _INSERT: 1, _LOOP: 1, _MERGE: 2}
 
 
@@ -172,7 +183,7 @@ def align(graph: WordGraph, tokens: list[str], subs: list[dict[str, float]], mer
             return None
         floor = min(new.values()) + BEAM if new else max_cost
         new = {u: c for u, c in new.items() if c <= floor}
-        cost, back = _close(graph, new, new_back, min(max_cost, floor))
+        cost, back = _close(graph, new, new_back, min(max_cost, floor), heard_last=sub if j == len(tokens) - 1 else None)
         backs.append(back)
     ends = [(c, u) for u, c in cost.items() if u in graph.finals]
     if not ends:
@@ -181,8 +192,15 @@ def align(graph: WordGraph, tokens: list[str], subs: list[dict[str, float]], mer
     return _result(graph, _path(graph, end, backs, len(tokens)), total, tokens, subs, merges)
 
 
-def _close(graph: WordGraph, cost: dict[int, float], back: dict[int, Any], max_cost: float) -> tuple[dict[int, float], dict[int, Any]]:
-    """Within one column: follow empty arcs and skip template words (deletions), in graph order."""
+def _close(
+    graph: WordGraph, cost: dict[int, float], back: dict[int, Any], max_cost: float, heard_last: dict[str, float] | None = None
+) -> tuple[dict[int, float], dict[int, Any]]:
+    """Within one column: follow empty arcs and skip template words (deletions), in graph order.
+
+    ``heard_last``: in the column after the last heard word, the template words that word is like (its
+    ``subs``), so a slot value it began may end unheard at ``UNHEARD_END_COST`` a word."""
+    unfinished = {u for u in cost if _begins_value(graph, back.get(u), heard_last)} if heard_last is not None else set()
+    """Nodes inside the words of a slot value the last heard word began (its list's trie has WORD arcs only)."""
     heap = list(cost)
     heapq.heapify(heap)
     queued = set(heap)
@@ -194,6 +212,8 @@ def _close(graph: WordGraph, cost: dict[int, float], back: dict[int, Any], max_c
             dst, kind = arc.dst, arc.kind
             if kind == EPS:
                 value, op = c, _FOLLOW
+            elif kind == WORD and u in unfinished and arc.slot >= 0:
+                value, op = c + UNHEARD_END_COST, _UNFINISHED
             elif kind == WORD and arc.slot < 0 and arc.label in FUNCTION_WORDS:
                 value, op = c + DELETE_FUNCTION_WORD_COST, _SKIP
             else:
@@ -201,10 +221,26 @@ def _close(graph: WordGraph, cost: dict[int, float], back: dict[int, Any], max_c
             if value <= max_cost and value < cost.get(dst, math.inf):
                 cost[dst] = value
                 back[dst] = (u, arc.index, op)
+                if op == _UNFINISHED:
+                    unfinished.add(dst)
+                else:
+                    unfinished.discard(dst)
                 if dst not in queued:
                     queued.add(dst)
                     heapq.heappush(heap, dst)
     return cost, back
+
+
+def _begins_value(graph: WordGraph, record: _Back | None, heard: dict[str, float]) -> bool:
+    """Whether the step ``record`` read the last heard word (or the last two, run together) as a like word of
+    a slot value, so the node it reached is inside that value's words."""
+    if record is None:
+        return False
+    _u, index, op = record
+    if index < 0 or op not in (_CONSUME, _MERGE):
+        return False
+    arc = graph.all_arcs[index]
+    return arc.kind == WORD and arc.slot >= 0 and (op == _MERGE or arc.label in heard)
 
 
 def _path(graph: WordGraph, end: int, backs: list[dict[int, _Back | None]], heard: int) -> list[_Step]:
@@ -287,9 +323,9 @@ def _result(
             slots[name] = range_value(token, label) if ok else None
             step_cost = 0.0 if ok else 1.0
         else:
-            step_cost = heard_as
+            step_cost = UNHEARD_END_COST if op == _UNFINISHED else heard_as
             if label not in FUNCTION_WORDS:
-                content[slot] = content.get(slot, False) or step_cost < 1.0
+                content[slot] = content.get(slot, False) or heard_as < 1.0
         slot_cost[slot] = slot_cost.get(slot, 0.0) + step_cost
 
     confidence = max(0.0, 1.0 - total / max(len(tokens), template_words, 1))
