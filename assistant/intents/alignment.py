@@ -199,8 +199,6 @@ def _close(
 
     ``heard_last``: in the column after the last heard word, the template words that word is like (its
     ``subs``), so a slot value it began may end unheard at ``UNHEARD_END_COST`` a word."""
-    unfinished = {u for u in cost if _begins_value(graph, back.get(u), heard_last)} if heard_last is not None else set()
-    """Nodes inside the words of a slot value the last heard word began (its list's trie has WORD arcs only)."""
     heap = list(cost)
     heapq.heapify(heap)
     queued = set(heap)
@@ -208,11 +206,12 @@ def _close(
     while heap:
         u = heapq.heappop(heap)
         c = cost[u]
+        begun = heard_last is not None and _inside_begun_value(graph, back.get(u), heard_last)
         for arc in arcs[u]:
             dst, kind = arc.dst, arc.kind
             if kind == EPS:
                 value, op = c, _FOLLOW
-            elif kind == WORD and u in unfinished and arc.slot >= 0:
+            elif kind == WORD and begun and arc.slot >= 0:
                 value, op = c + UNHEARD_END_COST, _UNFINISHED
             elif kind == WORD and arc.slot < 0 and arc.label in FUNCTION_WORDS:
                 value, op = c + DELETE_FUNCTION_WORD_COST, _SKIP
@@ -221,22 +220,21 @@ def _close(
             if value <= max_cost and value < cost.get(dst, math.inf):
                 cost[dst] = value
                 back[dst] = (u, arc.index, op)
-                if op == _UNFINISHED:
-                    unfinished.add(dst)
-                else:
-                    unfinished.discard(dst)
                 if dst not in queued:
                     queued.add(dst)
                     heapq.heappush(heap, dst)
     return cost, back
 
 
-def _begins_value(graph: WordGraph, record: _Back | None, heard: dict[str, float]) -> bool:
-    """Whether the step ``record`` read the last heard word (or the last two, run together) as a like word of
-    a slot value, so the node it reached is inside that value's words."""
+def _inside_begun_value(graph: WordGraph, record: _Back | None, heard: dict[str, float]) -> bool:
+    """Whether the step ``record`` (the cheapest way to its node) leads into the words of a slot value the last
+    heard word began: it read that word (or the last two, run together) as a like word of the value, or it is
+    an unheard word finishing such a value. A list's words are WORD arcs only, so an empty arc leaves it."""
     if record is None:
         return False
     _u, index, op = record
+    if op == _UNFINISHED:
+        return True
     if index < 0 or op not in (_CONSUME, _MERGE):
         return False
     arc = graph.all_arcs[index]
