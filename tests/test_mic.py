@@ -57,7 +57,7 @@ def test_wake_word_played_into_the_microphone_fires_in_real_time(pulse, device_r
         clip = np.concatenate([read(WAKE_DEV / "alexa_test.wav"), silence(1.0)])
         started = time.monotonic()
         pulse.play(clip)
-        wake = listening.wait_for("wake", 5)[0]
+        wake = listening.wait_for("wake", 15)[0]  # the clip and its silence last 1.6 s; a busy shared machine may lag behind
         assert wake.model == "alexa"
         assert time.monotonic() - started >= 0.5  # paced like a real microphone, not read ahead
     finally:
