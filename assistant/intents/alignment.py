@@ -5,8 +5,9 @@ cost per query grows with the size of the templates, never with the number
 of sentences they expand to.
 
 Costs: a template word heard as another word costs 1 − similarity (normalised
-edit distance, so "rose"/"roast" and "media"/"medium" are close, "set"/"stop"
-are not); two heard words spelling one template word ("fire fox") cost their
+edit distance of the letters or of the sounds, whichever is closer, so "rose"/"roast",
+"media"/"medium" and "holder"/"whole" are close, "set"/"stop" are not; words spelled
+differently are at most ``SOUND_SIMILARITY_CAP`` alike); two heard words spelling one template word ("fire fox") cost their
 difference + 0.1; a template word not heard costs 1 (0.5 for little words like
 "a", "the", "for"; 0.5 when it would end a slot value the last heard word
 began: "a little bit of skin" is skim milk with "milk" lost); an extra word
@@ -51,6 +52,10 @@ WILDCARD_WORD_COST = 0.5
 """Free text is unverifiable: in a fuzzy match each wildcard word counts half wrong."""
 MIN_SIMILARITY = 0.5
 """Words less alike than this are simply different words (full substitution cost)."""
+SOUND_SIMILARITY_CAP = 0.9
+"""How alike two words spelled differently may sound: a homophone ("paws" for "pause", "hole" for "whole") is
+the word meant, misheard, at the price of two heard words spelling one (``MERGE_COST``), and a command
+repaired through one is not a command said exactly (confidence below 1)."""
 SLOT_FLOOR = 0.5
 """A slot value matched worse than this caps the confidence at its similarity."""
 OTHER_VALUE_COST = 1e-3

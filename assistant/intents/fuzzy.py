@@ -25,6 +25,7 @@ from assistant.intents.alignment import (
     MERGE_COST,
     MERGE_MIN_SIMILARITY,
     MIN_SIMILARITY,
+    SOUND_SIMILARITY_CAP,
     WILDCARD_WORD_COST,
     FuzzyResult,
     align,
@@ -32,6 +33,7 @@ from assistant.intents.alignment import (
 from assistant.intents.template_tree import Node
 from assistant.intents.tokens import is_number
 from assistant.intents.word_graph import WordGraph
+from assistant.phonemes import sounds
 
 
 class Completion(enum.Enum):
@@ -63,6 +65,7 @@ class FuzzyMatcher:
         """``templates``: intent name → its template trees."""
         self._graphs = [WordGraph(intent, trees) for intent, trees in templates.items()]
         self._vocab = sorted({w for g in self._graphs for w in g.words})
+        self._sounds = sounds(self._vocab)
         index = {w: i for i, w in enumerate(self._vocab)}
         self._columns = [np.array(sorted(index[w] for w in g.words), dtype=np.intp) for g in self._graphs]
         self._number_columns = np.array([is_number(w) for w in self._vocab], dtype=bool)
@@ -122,8 +125,16 @@ class FuzzyMatcher:
         return Completion.PARTIAL if live else Completion.NONE
 
     def _substitution_costs(self, tokens: list[str], min_similarity: float = MIN_SIMILARITY) -> np.ndarray:
-        """Heard words × template vocabulary: 1 − similarity, 1 for words too unlike to count."""
+        """Heard words × template vocabulary: 1 − similarity, 1 for words too unlike to count. The similarity
+        is the closer of spelling and sound (:mod:`assistant.phonemes`): "holder" is half "whole" in letters,
+        most of it in sounds; a typed "latet" is "latte" in letters only."""
         sims = process.cdist(tokens, self._vocab, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
+        heard = sounds(tokens)
+        by_sound = process.cdist(heard, self._sounds, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
+        by_sound[[not s for s in heard]] = 0.0  # "" is like "": a word without sounds is like nothing
+        by_sound[:, [not s for s in self._sounds]] = 0.0
+        np.minimum(by_sound, SOUND_SIMILARITY_CAP, out=by_sound)
+        np.maximum(sims, by_sound, out=sims)
         for row, token in enumerate(tokens):  # numbers are either right or wrong
             if is_number(token):
                 sims[row] = [w == token for w in self._vocab]

