@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -48,9 +49,10 @@ class PiperSpeaker:
             raise ModelError("tts.engine is piper but piper-tts is not installed: run ./scripts/setup.sh, or `pip install piper-tts`, or set tts.engine to pyttsx3 or none") from None
         started = time.monotonic()
         self.model_path = Path(model).expanduser() if model else default_voice_path()
-        with ESPEAK_LOCK:  # loading a voice starts piper's espeak-ng over, which the intent matcher shares
-            self._voice = self._load(PiperVoice, self.model_path)
-        self._syn_config = SynthesisConfig(length_scale=self._voice.config.length_scale * NATURAL_RATE / rate, volume=volume)
+        self._voice = self._load(PiperVoice, self.model_path)
+        self._syn_config = SynthesisConfig(length_scale=self._voice.config.length_scale * NATURAL_RATE / rate)
+        self._volume = volume
+        self._lock = threading.Lock()
         try:
             self.synthesize("ready")  # warm up the ONNX session so the first reply is as fast as the rest
         except SpeechSynthesisError as exc:
@@ -74,14 +76,22 @@ class PiperSpeaker:
         text = " ".join(text.split())
         if not text:
             return np.zeros(0, dtype=np.int16)
-        with ESPEAK_LOCK:  # piper's espeak-ng is one per process: other replies and the intent matcher wait
+        with self._lock:
             try:
-                chunks = [chunk.audio_float_array for chunk in self._voice.synthesize(text, syn_config=self._syn_config)]
+                with ESPEAK_LOCK:  # piper's espeak-ng is one per process, shared with the intent matcher: held to read the text only
+                    sentences = self._voice.phonemize(text)
+                chunks = [self._voice.phoneme_ids_to_audio(self._voice.phonemes_to_ids(s), self._syn_config) for s in sentences if s]
             except Exception as exc:  # phonemizer or ONNX failure on this text: the reply goes out as text
                 raise SpeechSynthesisError(f"piper could not speak {text[:60]!r}: {type(exc).__name__}: {exc}") from exc
         if not chunks:
             return np.zeros(0, dtype=np.int16)
-        return StreamConverter(self._voice.config.sample_rate).convert(np.concatenate(chunks), last=True)
+        return StreamConverter(self._voice.config.sample_rate).convert(np.concatenate([self._level(c) for c in chunks]), last=True)
+
+    def _level(self, sentence: np.ndarray) -> np.ndarray:
+        """A sentence brought to full scale, then to ``tts.volume``: what ``PiperVoice.synthesize`` does per sentence
+        (it is called in its two halves here, so that espeak-ng is held only while the text is read)."""
+        peak = float(np.max(np.abs(sentence), initial=0.0))
+        return np.clip(sentence * (self._volume / peak if peak > 1e-8 else 0.0), -1.0, 1.0).astype(np.float32)
 
     def describe(self) -> About:
         """From the voice's own ``.onnx.json`` (its language and dataset), read when asked."""
