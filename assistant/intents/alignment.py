@@ -4,21 +4,20 @@ Viterbi over (graph node, words heard) with a weighted edit distance, so the
 cost per query grows with the size of the templates, never with the number
 of sentences they expand to.
 
-Costs: a template word heard as another word costs 1 − similarity (normalised
-edit distance of the letters or of the sounds, whichever is closer, so "rose"/"roast",
+Costs: a template word heard as another word costs 1 − similarity (normalised edit
+distance of the letters or of the sounds, whichever is closer, so "rose"/"roast",
 "media"/"medium" and "holder"/"whole" are close, "set"/"stop" are not; words spelled
-differently are at most ``SOUND_SIMILARITY_CAP`` alike); two heard words spelling one template word ("fire fox") cost their
-difference + 0.1; a template word not heard costs 1 (0.5 for little words like
-"a", "the", "for"; 0.5 when it would end a slot value the last heard word
-began: "a little bit of skin" is skim milk with "milk" lost); an extra word
-costs 1 (0.3 for fillers like "um", "please"); a word taken by a wildcard
-slot costs 0.5. The confidence is
-1 − cost / max(words heard, template words on the path); a slot value that is
-mostly wrong caps it, so "set a timer for dragons minutes" is not a timer, and
-a slot none of whose content words was heard is an invention, not a repair:
-"set a timer for pizza" is not a timer for "a minute" (confidence 0). So is a
-command none of whose words that carry meaning was heard nearly as it is
-spelled: "and a little" is not "a latte" (confidence 0).
+differently are at most ``SOUND_SIMILARITY_CAP`` alike); two heard words spelling
+one template word ("fire fox") cost their difference + 0.1; a template word not
+heard costs 1 (0.5 for little words like "a", "the", "for"; 0.5 when it would end a
+slot value the last heard word began: "a little bit of skin" is skim milk with
+"milk" lost); an extra word costs 1 (0.3 for fillers like "um", "please"); a word
+taken by a wildcard slot costs 0.5. The confidence is 1 − cost / max(words heard,
+template words on the path); a slot value that is mostly wrong caps it, so "set a
+timer for dragons minutes" is not a timer, and a slot none of whose content words
+was heard is an invention, not a repair: "set a timer for pizza" is not a timer for
+"a minute" (confidence 0). So is a command none of whose words that carry meaning
+was heard nearly as it is spelled: "and a little" is not "a latte" (confidence 0).
 """
 
 from __future__ import annotations
