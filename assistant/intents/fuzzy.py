@@ -66,6 +66,7 @@ class FuzzyMatcher:
         self._graphs = [WordGraph(intent, trees) for intent, trees in templates.items()]
         self._vocab = sorted({w for g in self._graphs for w in g.words})
         self._sounds = sounds(self._vocab)
+        self._soundless = np.array([not s for s in self._sounds], dtype=bool)
         index = {w: i for i, w in enumerate(self._vocab)}
         self._columns = [np.array(sorted(index[w] for w in g.words), dtype=np.intp) for g in self._graphs]
         self._number_columns = np.array([is_number(w) for w in self._vocab], dtype=bool)
@@ -132,7 +133,7 @@ class FuzzyMatcher:
         heard = sounds(tokens)
         by_sound = process.cdist(heard, self._sounds, scorer=Levenshtein.normalized_similarity, dtype=np.float32)
         by_sound[[not s for s in heard]] = 0.0  # "" is like "": a word without sounds is like nothing
-        by_sound[:, [not s for s in self._sounds]] = 0.0
+        by_sound[:, self._soundless] = 0.0
         np.minimum(by_sound, SOUND_SIMILARITY_CAP, out=by_sound)
         np.maximum(sims, by_sound, out=sims)
         for row, token in enumerate(tokens):  # numbers are either right or wrong
